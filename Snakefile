@@ -1,0 +1,21 @@
+# quakesar: earthquake catalog -> Sentinel-1 interferograms -> ML patches -> trained models.
+# Run:  snakemake --cores 2            (embedded default: synthetic scenes, native backend)
+#       snakemake --cores 2 --configfile .test/config.yaml        (tiny CI config)
+# Layout and data contracts: docs/architecture.md. The rules only wire files together; all logic
+# lives in the quakesar package (src/quakesar), which the Snakefile imports from this checkout.
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+
+from quakesar.config import SCHEMA_PATH, prepare_config  # noqa: E402
+
+configfile: "config/config.yaml"
+
+# Fill defaults and validate at start-up: an unknown key or a wrong type stops here with its dotted path.
+_prepared = prepare_config(config, SCHEMA_PATH, source="snakemake config")
+config.clear()
+config.update(_prepared)
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/catalog.smk"
