@@ -1,0 +1,1 @@
+"""Patch stage: tiles of canonical interferograms with geometrically true metadata (docs/patches.md)."""

@@ -1,0 +1,27 @@
+# Patch stage: tile every interferogram of an event into ML patches (HDF5 pixels + CSV metadata).
+
+
+rule patches:
+    """Tiles of all subswath interferograms of one event; corners/centres from the interferograms'
+    own geolocation, geodesic distance/bearing to the epicentre, windows below the valid fraction
+    dropped and counted (summary JSON). Rewrites nothing when its inputs are unchanged."""
+    input:
+        record=event_record,
+        interferograms=event_interferograms,
+    output:
+        h5=res("patches/{event}.h5"),
+        csv=res("patches/{event}.csv"),
+        summary=res("patches/{event}.summary.json"),
+    params:
+        cfg=config["patches"],
+    threads: 1
+    resources:
+        mem_mb=2000,
+    log:
+        "logs/patches/{event}.log",
+    benchmark:
+        res("benchmarks/patches/{event}.tsv")
+    conda:
+        "../../envs/patches.yaml"
+    script:
+        "../scripts/patches.py"

@@ -1,0 +1,9 @@
+"""Snakemake script for rule `dataset`: see quakesar.dataset.index.build_dataset."""
+import logging
+from pathlib import Path
+
+from quakesar.dataset.index import build_dataset
+
+logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+build_dataset([Path(p) for p in snakemake.input.csvs], snakemake.params.cfg, int(snakemake.params.seed),
+              Path(snakemake.output.index).parent)
