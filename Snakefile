@@ -17,5 +17,11 @@ _prepared = prepare_config(config, SCHEMA_PATH, source="snakemake config")
 config.clear()
 config.update(_prepared)
 
+wildcard_constraints:
+    event=r"[A-Za-z0-9_-]+",
+    iw=r"IW[123]",
+    granule=r"[A-Za-z0-9_-]+",
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/catalog.smk"

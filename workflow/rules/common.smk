@@ -1,12 +1,7 @@
-# Shared definitions for every rule file: results directory, selected events, input functions.
+# Shared definitions: results directory, selected events, input functions.
 from quakesar.catalog.stage import load_selection
 
 RESULTS = config["results"]
-
-wildcard_constraints:
-    event=r"[A-Za-z0-9_-]+",
-    iw=r"IW[123]",
-    granule=r"[A-Za-z0-9_-]+",
 
 
 # The event list is computed from the catalog at parse time (milliseconds per thousand events), so
