@@ -1,0 +1,272 @@
+"""Verified, resumable downloads of ASF granules into the shared SLC cache (``data/slc/``).
+
+Protocol (RFC 9110 range requests, section 14):
+
+* a per-file lock (``<file>.lock``, ``fcntl.flock``) makes concurrent requests for the same
+  granule (two events sharing a scene, two Snakemake jobs) download it once: the second waits and
+  then finds the finished file;
+* bytes go to ``<file>.partial`` (a stable name, so that an interrupted transfer resumes with
+  ``Range: bytes=<size>-`` on the next attempt or the next run); a server that ignores the range
+  (200 instead of 206) restarts the file; complete = size and MD5 equal ASF's metadata (``bytes``,
+  ``md5sum``), then the partial file is renamed onto the target (``os.replace``, atomic) - the same
+  temp-name-and-rename contract as :mod:`quakesar.atomic`, with a resumable temp name;
+* 5xx/429 answers and broken connections are retried with exponential backoff (``Retry-After``
+  honoured), keeping what arrived; 401/403 (credentials), 404 (no such granule) and other 4xx stop
+  at once, each with its own message; a wrong checksum discards the partial file and retries from
+  zero, then fails;
+* progress: a tqdm bar with bytes and transfer rate.
+
+Credentials come from :mod:`quakesar.asf.auth` and never appear in messages or logs (URLs are
+shown without their query string, which may hold signatures).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+from tqdm import tqdm
+
+from quakesar.asf.auth import AUTH_HELP, credential_source, make_session
+
+log = logging.getLogger(__name__)
+
+CHUNK = 1 << 20
+STREAM_CHUNK = 1 << 16  # small: a chunk being read when the connection breaks is lost
+MAX_BACKOFF_S = 300.0
+
+
+class DownloadError(RuntimeError):
+    """A download failed (base class)."""
+
+
+class AuthenticationError(DownloadError):
+    """HTTP 401/403: missing or rejected Earthdata credentials."""
+
+
+class NotFoundError(DownloadError):
+    """HTTP 404: the server has no such granule."""
+
+
+class NetworkError(DownloadError):
+    """The connection kept failing (DNS, refused, reset, timeout) after all retries."""
+
+
+class ServerError(DownloadError):
+    """The server kept answering 5xx/429 after all retries."""
+
+
+class ChecksumError(DownloadError):
+    """The downloaded bytes do not match ASF's size or MD5."""
+
+
+class _Retry(Exception):
+    def __init__(self, why: str, wait_s: float | None = None) -> None:
+        super().__init__(why)
+        self.wait_s = wait_s
+
+
+def public_url(url: str) -> str:
+    """The URL without query or fragment (signed URLs carry secrets there)."""
+    p = urlsplit(url)
+    return urlunsplit((p.scheme, p.netloc, p.path, "", ""))
+
+
+def md5_of(path: Path) -> str:
+    """MD5 hex digest of a file, read in 1 MiB chunks."""
+    h = hashlib.md5()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(CHUNK), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def verify(path: Path, expected_bytes: int | None, expected_md5: str | None) -> str | None:
+    """None when ``path`` matches the expected size and MD5 (each if known), else what differs."""
+    size = path.stat().st_size
+    if expected_bytes is not None and size != expected_bytes:
+        return f"size {size} bytes, expected {expected_bytes}"
+    if expected_md5:
+        got = md5_of(path)
+        if got.lower() != expected_md5.lower():
+            return f"MD5 {got}, expected {expected_md5}"
+    return None
+
+
+@contextlib.contextmanager
+def file_lock(target: Path) -> Iterator[None]:
+    """Exclusive lock on ``<target>.lock`` for the duration of the block (blocks until free)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    lock = target.with_name(target.name + ".lock")
+    with open(lock, "a+") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def fetch(
+    url: str,
+    out_path: str | os.PathLike[str],
+    *,
+    expected_bytes: int | None = None,
+    expected_md5: str | None = None,
+    session: requests.Session | None = None,
+    retries: int = 5,
+    backoff_s: float = 2.0,
+    timeout_s: float = 60.0,
+    progress: bool = True,
+) -> Path:
+    """Download ``url`` to ``out_path`` (resumable, verified, atomic); returns the path.
+
+    An existing ``out_path`` that verifies is kept as is. Raises :class:`AuthenticationError`,
+    :class:`NotFoundError`, :class:`NetworkError`, :class:`ServerError`, :class:`ChecksumError`
+    or :class:`DownloadError`, all naming the URL and the file.
+    """
+    target = Path(out_path)
+    partial = target.with_name(target.name + ".partial")
+    session = session or make_session()
+    shown = public_url(url)
+    with file_lock(target):
+        if target.exists():
+            problem = verify(target, expected_bytes, expected_md5)
+            if problem is None:
+                log.info("%s already present and verified", target)
+                return target
+            log.warning("%s exists but %s: downloading again", target, problem)
+            target.unlink()
+        attempt = 0
+        while True:
+            try:
+                _transfer(session, url, partial, expected_bytes, timeout_s, progress, target.name)
+                problem = verify(partial, expected_bytes, expected_md5)
+                if problem is not None:
+                    partial.unlink(missing_ok=True)
+                    if attempt >= retries:
+                        raise ChecksumError(f"{shown} -> {target}: downloaded file has {problem} (ASF metadata); discarded after {attempt + 1} attempts")
+                    raise _Retry(f"checksum mismatch ({problem}); restarting from zero")
+                os.replace(partial, target)
+                log.info("%s downloaded and verified (%s bytes%s)", target, target.stat().st_size, ", MD5 ok" if expected_md5 else "")
+                return target
+            except _Retry as exc:
+                if attempt >= retries:
+                    kind = NetworkError if str(exc).startswith("network") else ServerError
+                    raise kind(f"{shown} -> {target}: giving up after {attempt + 1} attempts: {exc}") from None
+                wait = exc.wait_s if exc.wait_s is not None else min(MAX_BACKOFF_S, backoff_s * (2**attempt))
+                log.warning("%s: %s; retry %d/%d in %.1f s", shown, exc, attempt + 1, retries, wait)
+                time.sleep(wait)
+                attempt += 1
+
+
+def _transfer(session: requests.Session, url: str, partial: Path, expected_bytes: int | None,
+              timeout_s: float, progress: bool, label: str) -> None:
+    """One HTTP attempt, appending to ``partial`` from its current size."""
+    shown = public_url(url)
+    offset = partial.stat().st_size if partial.exists() else 0
+    if expected_bytes is not None and offset > expected_bytes:
+        partial.unlink()
+        offset = 0
+    if expected_bytes is not None and offset == expected_bytes and offset > 0:
+        return  # complete from an earlier attempt; verification decides
+    headers = {"Range": f"bytes={offset}-"} if offset else {}
+    try:
+        resp = session.get(url, headers=headers, stream=True, timeout=timeout_s, allow_redirects=True)
+    except (requests.ConnectionError, requests.Timeout) as exc:
+        raise _Retry(f"network error: {type(exc).__name__}") from None
+    with resp:
+        code = resp.status_code
+        if code in (401, 403):
+            how = credential_source()
+            raise AuthenticationError(f"{shown}: HTTP {code} ({'credentials from ' + how if how else 'no Earthdata credentials found'}). {AUTH_HELP}")
+        if code == 404:
+            raise NotFoundError(f"{shown}: HTTP 404, the server has no such file (granule withdrawn or URL wrong in the pairs file)")
+        if code == 416:  # our range starts at/after the end: restart cleanly
+            partial.unlink(missing_ok=True)
+            raise _Retry("server rejected the resume range (HTTP 416); restarting", wait_s=0.0)
+        if code == 429 or code >= 500:
+            retry_after = resp.headers.get("Retry-After")
+            wait = float(retry_after) if retry_after and retry_after.isdigit() else None
+            raise _Retry(f"server error HTTP {code}", wait_s=wait)
+        if code not in (200, 206):
+            raise DownloadError(f"{shown}: unexpected HTTP {code}")
+        if code == 200 and offset:
+            log.info("%s: server ignored the range request; restarting from zero", shown)
+            offset = 0
+        elif code == 206:
+            start = _content_range_start(resp.headers.get("Content-Range", ""))
+            if start != offset:
+                partial.unlink(missing_ok=True)
+                raise _Retry(f"server resumed at byte {start}, asked {offset}; restarting", wait_s=0.0)
+        total = expected_bytes
+        if total is None and resp.headers.get("Content-Length", "").isdigit():
+            total = offset + int(resp.headers["Content-Length"])
+        mode = "ab" if offset else "wb"
+        bar = tqdm(total=total, initial=offset, unit="B", unit_scale=True, unit_divisor=1024,
+                   desc=label[:40], disable=not progress, mininterval=1.0, leave=False)
+        try:
+            with open(partial, mode) as fh:
+                for block in resp.iter_content(chunk_size=STREAM_CHUNK):
+                    if block:
+                        fh.write(block)
+                        bar.update(len(block))
+        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
+            raise _Retry(f"network error while streaming: {type(exc).__name__}; resuming") from None
+        finally:
+            bar.close()
+    size = partial.stat().st_size
+    if total is not None and size < total:
+        raise _Retry(f"network error: connection closed at {size} of {total} bytes; resuming")
+
+
+def _content_range_start(value: str) -> int | None:
+    """First byte of ``Content-Range: bytes <start>-<end>/<total>``."""
+    try:
+        return int(value.split()[1].split("-")[0])
+    except (IndexError, ValueError):
+        return None
+
+
+def granule_record(pairs_json: str | os.PathLike[str], granule: str) -> dict[str, Any]:
+    """The scene/burst record named ``granule`` in a pairs file (reference, secondary or their bursts)."""
+    path = Path(pairs_json)
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: cannot read the pairs file ({exc})") from exc
+    for pair in doc.get("pairs", []):
+        for role in ("reference", "secondary"):
+            rec = pair.get(role, {})
+            for r in [rec, *rec.get("bursts", [])]:
+                if r.get("scene") == granule:
+                    return r
+    raise ValueError(f"{path}: granule {granule!r} is not a reference, secondary or burst of any chosen pair")
+
+
+def download_granule(pairs_json: Path, granule: str, out_path: Path, cfg: dict[str, Any], session: requests.Session | None = None) -> Path:
+    """Download one granule named in a pairs file to ``out_path``, verified against ASF's size and MD5.
+
+    ``cfg`` is the ``download`` config section (``retries``); tests may pass a ``session``.
+    """
+    rec = granule_record(pairs_json, granule)
+    if not rec.get("url"):
+        raise ValueError(f"{pairs_json}: granule {granule!r} has no download URL")
+    if session is None:
+        src = credential_source()
+        log.info("downloading %s (%s bytes) with %s", granule, rec.get("bytes"), f"Earthdata credentials from {src}" if src else "no Earthdata credentials")
+    return fetch(
+        rec["url"], out_path,
+        expected_bytes=rec.get("bytes"), expected_md5=rec.get("md5"),
+        session=session, retries=int(cfg.get("retries", 5)),
+        backoff_s=float(cfg.get("backoff_s", 2.0)),
+    )
