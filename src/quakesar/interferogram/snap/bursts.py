@@ -4,61 +4,33 @@ The search stage names the bursts over the epicentre by their ESA relative burst
 (``results/pairs/{event}.json``: ``bursts: {"IW2": [230133, 230134], ...}``). SNAP's
 TOPSAR-Split selects bursts by 1-based position in the subswath (``firstBurstIndex``,
 ``lastBurstIndex``, TOPSARSplitOp). Each acquisition may start at a different burst, so the
-positions are looked up per SLC in its annotation: the ``swathTiming/burstList/burst``
-elements in order, each with ``<burstId absolute="...">relative id</burstId>`` (Sentinel-1
-Product Specification S1-RS-MDA-52-7441, annotation data set; present since IPF 3.40, 2021).
-The SLC may be the downloaded ``.zip`` or an unpacked ``.SAFE`` directory.
+positions are looked up per SLC in its own annotation with :func:`quakesar.asf.safe.read_safe`
+(the ``swathTiming/burstList/burst`` elements in order, their ``burstId`` or, for annotations
+older than IPF 3.40, the id computed from ``azimuthAnxTime``). The SLC may be the downloaded
+``.zip`` or an unpacked ``.SAFE`` directory.
 """
 
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
-import zipfile
 from pathlib import Path
 from typing import Any
 
+from quakesar.asf.safe import read_safe
 from quakesar.interferogram.snap.graph import BurstRange
 
 
-def _annotation_name(names: list[str], subswath: str, polarisation: str, where: Path) -> str:
-    pattern = re.compile(rf"(^|/)annotation/s1[a-d]-{subswath.lower()}-slc-{polarisation.lower()}-[^/]+\.xml$")
-    hits = sorted(n for n in names if pattern.search(n))
-    if not hits:
-        raise FileNotFoundError(f"{where}: no annotation/s1?-{subswath.lower()}-slc-{polarisation.lower()}-*.xml "
-                                "(is it a Sentinel-1 IW SLC?)")
-    return hits[0]
-
-
-def read_annotation(slc: str | Path, subswath: str, polarisation: str = "VV") -> bytes:
-    """The annotation XML of one subswath/polarisation from a SAFE ``.zip`` or ``.SAFE`` directory."""
-    slc = Path(slc)
-    if slc.is_dir():
-        names = [str(p.relative_to(slc)) for p in slc.rglob("*.xml")]
-        return (slc / _annotation_name(names, subswath, polarisation, slc)).read_bytes()
-    if not slc.is_file():
-        raise FileNotFoundError(f"{slc}: SLC not found")
-    try:
-        with zipfile.ZipFile(slc) as zf:
-            return zf.read(_annotation_name(zf.namelist(), subswath, polarisation, slc))
-    except zipfile.BadZipFile:
-        raise ValueError(f"{slc}: not a zip file (expected a Sentinel-1 SAFE zip)") from None
-
-
 def annotation_burst_ids(slc: str | Path, subswath: str, polarisation: str = "VV") -> list[int]:
-    """Relative burst ids of the subswath's bursts, in annotation order (index = position + 1)."""
-    root = ET.fromstring(read_annotation(slc, subswath, polarisation))
-    bursts = root.findall("swathTiming/burstList/burst")
+    """Relative burst ids of the subswath's bursts, in annotation order (TOPSAR-Split index = position + 1)."""
+    if not Path(slc).exists():
+        raise FileNotFoundError(f"{slc}: SLC not found")
+    swaths = [a for a in read_safe(slc, polarisation) if a.subswath == subswath]
+    if not swaths:
+        raise ValueError(f"{slc}: no {subswath} {polarisation} annotation (is it a Sentinel-1 IW SLC?)")
+    bursts = sorted(swaths[0].bursts, key=lambda b: b.index)
     if not bursts:
-        raise ValueError(f"{slc}: {subswath} {polarisation} annotation has no swathTiming/burstList/burst")
-    ids: list[int] = []
-    for k, burst in enumerate(bursts, start=1):
-        text = burst.findtext("burstId")
-        if text is None or not text.strip().isdigit():
-            raise ValueError(f"{slc}: {subswath} burst {k} has no <burstId> (annotation older than IPF 3.40); "
-                             "set interferogram.snap.bursts: all to process the whole subswath")
-        ids.append(int(text))
-    return ids
+        raise ValueError(f"{slc}: {subswath} {polarisation} annotation lists no bursts")
+    return [b.burst_id for b in bursts]
 
 
 def parse_burst_id(value: Any) -> int:

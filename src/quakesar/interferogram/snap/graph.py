@@ -108,7 +108,7 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def _check(node: Node) -> None:
+def check_node(node: Node) -> None:
     if node.operator not in OPERATOR_PARAMETERS:
         raise ValueError(f"graph node {node.id!r}: operator {node.operator!r} is not a known SNAP operator alias")
     known, where = OPERATOR_PARAMETERS[node.operator]
@@ -237,7 +237,7 @@ def build_nodes(reference: Path, secondary: Path, output: Path, subswath: str, c
     nodes.append(Node("Write", "Write", [previous], {"file": Path(output), "formatName": "BEAM-DIMAP"},
                       "WriteOp: file, formatName"))
     for node in nodes:
-        _check(node)
+        check_node(node)
     return nodes
 
 
