@@ -8,9 +8,10 @@ both in proportion to the overlapping lengths, so the weights of every output pi
 
 Because the operator is separable, ``out = A_r @ X @ A_c^T`` with the sparse matrices
 ``A[k, j] = |[j, j+1) ∩ [k f, (k+1) f)| / f`` (``f = window / size``). Its frequency response is
-the box-filter ``sinc(f * nu)`` (``nu`` in cycles per source pixel): a fringe at the new Nyquist
+the box-filter ``sinc(f * nu)`` (``nu`` in cycles per source pixel; for an integer factor the
+discrete Dirichlet kernel ``sin(pi f nu) / (f sin(pi nu))``): a fringe at the new Nyquist
 frequency keeps 64 % of its amplitude, a fringe at ``1 / f`` (twice the new Nyquist) is
-cancelled, and all higher frequencies stay below the 22 % first side lobe, i.e. they are
+cancelled, and higher frequencies stay below the ~22 % first side lobe, i.e. they are
 attenuated rather than folded back at full amplitude as plain decimation would do.
 
 The complex interferogram is averaged as a complex number (``i`` and ``q`` separately, the
