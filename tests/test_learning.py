@@ -40,7 +40,7 @@ def make_index(n_events: int = 12, per_event: int = 8, seed: int = 0) -> pd.Data
             dist_m, bearing = rng.uniform(5e3, 60e3), rng.uniform(0, 360)
             clat, clon = destination(elat, elon, bearing, dist_m)
             east, north = east_north_offset_m(clat, clon, elat, elon)
-            row = {"patch_id": f"ev{k}_{j}", "event_id": f"ev{k}", "scene_id": f"sc{k}", "subswath": "IW1", "split": splits[k],
+            row = {"h5_path": "unused.h5", "h5_index": j, "patch_id": f"ev{k}_{j}", "event_id": f"ev{k}", "scene_id": f"sc{k}", "subswath": "IW1", "split": splits[k],
                    "center_lat": float(clat), "center_lon": float(clon), "epicenter_lat": elat, "epicenter_lon": elon,
                    "distance_km": float(haversine_km(clat, clon, elat, elon)), "east_km": float(east) / 1e3, "north_km": float(north) / 1e3,
                    "magnitude": round(mag, 1), "deformation": float(dist_m < 30e3)}
@@ -251,6 +251,7 @@ def test_resume_after_interruption_equals_uninterrupted_run(dataset_dir, tmp_pat
     with pytest.raises(TrainingInterrupted):
         train_run(dataset_dir, "magnitude", "smallcnn", out_dir=tmp_path / "cut", stop_after_epoch=2, **kw)
     assert len(pd.read_csv(tmp_path / "cut" / "history.csv")) == 2 and not (tmp_path / "cut" / "metrics.json").exists()
+    (tmp_path / "cut" / "checkpoint.pt").unlink()  # Snakemake removes the declared outputs of a failed job
     resumed = train_run(dataset_dir, "magnitude", "smallcnn", out_dir=tmp_path / "cut", **kw)
     assert resumed["epochs_run"] == full["epochs_run"] == 4
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "full" / "predictions.csv"), pd.read_csv(tmp_path / "cut" / "predictions.csv"))
@@ -284,3 +285,62 @@ def test_magnitude_event_level_and_train_mean_baseline(dataset_dir, tmp_path):
     assert res["baselines"]["train_mean"]["value"] == pytest.approx(mean_m)
     assert res["baselines"]["train_mean"]["event"]["magnitude_mae"]["value"] == pytest.approx(float((ev_true - mean_m).abs().mean()))
     assert res["ranking_lambda"] == 0.5
+
+
+# ----------------------------------------------------------------------------- ablation and report
+
+
+def _fake_run(d: Path, lam: float, seed: int, err: dict[str, float], model: str = "smallcnn") -> Path:
+    """A magnitude run directory with event-level errors ``err`` (three patches per event)."""
+    d.mkdir(parents=True)
+    rows = []
+    for e, v in err.items():
+        for k, jitter in enumerate((-0.3, 0.0, 0.5)):  # median picks the middle patch
+            rows.append({"event_id": e, "magnitude": 6.0, "pred_magnitude": 6.0 + v + jitter, "epicenter_lat": 0.0, "epicenter_lon": 0.0})
+    pd.DataFrame(rows).to_csv(d / "predictions.csv", index=False)
+    (d / "metrics.json").write_text(json.dumps({"task": "magnitude", "model": model, "seed": seed, "ranking_lambda": lam,
+                                                "config": {"bootstrap": 300}}))
+    return d
+
+
+def test_ablation_pairs_by_seed_and_event(tmp_path):
+    from quakesar.learning.ablation import summarise
+
+    rng = np.random.default_rng(0)
+    events = [f"e{i}" for i in range(20)]
+    dirs, expected = [], []
+    for seed in (1, 2, 3):
+        e0 = {e: float(rng.normal(0, 0.4)) for e in events}
+        e1 = {e: v * 0.5 for e, v in e0.items()}  # ranking halves every error of its twin
+        dirs += [_fake_run(tmp_path / f"l0_s{seed}", 0.0, seed, e0), _fake_run(tmp_path / f"l1_s{seed}", 1.0, seed, e1)]
+        expected += [abs(e1[e]) - abs(e0[e]) for e in events]
+    res = summarise(dirs[::-1], tmp_path / "ab" / "ranking.json", tmp_path / "ab" / "ranking.png")
+    c = res["comparisons"][0]
+    assert c["lambda"] == 1.0 and c["seeds"] == [1, 2, 3] and c["n_events"] == 20 and c["seeds_improved"] == 3
+    assert c["mae_difference"]["value"] == pytest.approx(np.mean(expected))
+    assert c["mae_difference"]["ci_high"] < 0 and c["relative_change"]["value"] == pytest.approx(-0.5)
+    assert (tmp_path / "ab" / "ranking.png").stat().st_size > 1000
+    assert json.loads((tmp_path / "ab" / "ranking.json").read_text())["comparisons"][0]["n_seeds"] == 3
+    with pytest.raises(ValueError, match="lambda 0"):
+        summarise(dirs[1::2], tmp_path / "x.json", tmp_path / "x.png")
+    with pytest.raises(ValueError, match="different models"):
+        summarise([*dirs, _fake_run(tmp_path / "other", 2.0, 1, {"e0": 0.1}, model="resnet18")], tmp_path / "x.json", tmp_path / "x.png")
+
+
+def test_report_tables_hold_models_baselines_and_ablation(dataset_dir, tmp_path):
+    from quakesar.learning.ablation import summarise
+    from quakesar.learning.report import build_report
+
+    f = factory_for(dataset_dir)
+    for task in ("epicentre", "magnitude", "distance", "detection"):
+        train_run(dataset_dir, task, "smallcnn", {**FAST, "epochs": 1}, seed=0, out_dir=tmp_path / task / "seed0", dataset_factory=f, progress=False)
+    dirs = [_fake_run(tmp_path / f"ab{lam}_{s}", lam, s, {"e1": 0.2 * (s + 1) / (1 + lam), "e2": -0.1}) for lam in (0.0, 1.0) for s in (1, 2, 3)]
+    summarise(dirs, tmp_path / "ablation" / "ranking.json", tmp_path / "ablation" / "ranking.png")
+    out = build_report(sorted(tmp_path.glob("*/seed0/metrics.json")), tmp_path / "ablation" / "ranking.json", tmp_path / "report")
+    md = out.read_text()
+    for s in ("## epicentre", "## magnitude", "## distance", "## detection", "baseline: patch centre", "baseline: scene centre",
+              "baseline: training mean", "Ranking ablation", "figures/ablation_ranking.png", "figures/epicentre_smallcnn_seed0_event_maps.png"):
+        assert s in md, s
+    table = pd.read_csv(tmp_path / "report" / "metrics.csv")
+    assert set(table["task"]) == {"epicentre", "magnitude", "distance", "detection"} and (table["method"] == "model").sum() == 4
+    assert (tmp_path / "report" / "figures" / "epicentre_smallcnn_seed0_event_maps.png").is_file()

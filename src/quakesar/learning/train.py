@@ -18,6 +18,8 @@ Design (docs/learning.md):
   counter, history, torch RNG state, a fingerprint of the run settings) is written atomically after
   every epoch; a rerun with the same fingerprint continues after the last completed epoch and ends
   with the same weights as an uninterrupted run.
+  The best weights are also kept in ``last.pt`` so that ``checkpoint.pt`` is restored if a
+  workflow manager deleted it with the outputs of the interrupted job.
 * **Batches of one**: the last training batch is dropped only when it would hold exactly one
   sample of a larger split (batch-norm layers cannot normalise a single 1x1 feature map); the
   ranking loss itself handles a batch of one (no pair, zero term).
@@ -258,7 +260,9 @@ def fit(model: torch.nn.Module, spec: TaskSpec, train_ds: Dataset, val_ds: Datas
             improved = bool(np.isfinite(score) and score < state["best_score"])
             if improved:
                 state.update(best_score=score, best_epoch=epoch, bad_epochs=0)
-                _save_torch(best_path, {"model": model.state_dict(), "epoch": epoch, "val_score": score, "fingerprint": run_fingerprint})
+                state["best_checkpoint"] = {"model": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+                                            "epoch": epoch, "val_score": score, "fingerprint": run_fingerprint}
+                _save_torch(best_path, state["best_checkpoint"])
             else:
                 state["bad_epochs"] += 1
             rec = {"epoch": epoch, "lr": lr_now, "train_loss": sums["loss"] / max(nb, 1), "train_mse": sums["mse"] / max(nb, 1),
@@ -280,6 +284,8 @@ def fit(model: torch.nn.Module, spec: TaskSpec, train_ds: Dataset, val_ds: Datas
                 raise TrainingInterrupted(f"stopped after epoch {epoch} (stop_after_epoch)")
     finally:
         tb.close()
+    if not best_path.is_file() and state.get("best_checkpoint"):
+        _save_torch(best_path, state["best_checkpoint"])  # e.g. removed by Snakemake after an interrupted job
     if not best_path.is_file():
         raise RuntimeError(f"{out_dir}: no epoch produced a finite validation score; no checkpoint to evaluate")
     seconds = time.perf_counter() - t_start
@@ -332,9 +338,9 @@ def train_run(dataset_dir: Path, task: str, model: str, cfg: dict, seed: int, ou
     index_csv = dataset_dir / "index.csv"
     if not index_csv.is_file():
         raise FileNotFoundError(f"dataset index {index_csv} does not exist (run the dataset stage first)")
-    index = pd.read_csv(index_csv, keep_default_na=True)
-    if "split" not in index.columns:
-        raise ValueError(f"{index_csv}: no 'split' column")
+    from quakesar.dataset.torchdata import read_index
+
+    index = read_index(index_csv)
     scaler = TargetScaler.fit(index, spec, index_csv)
     factory = dataset_factory or _patch_dataset_factory(dataset_dir, task, cfg, seed)
     train_ds, val_ds, test_ds = factory("train", bool(cfg["augment"])), factory("val", False), factory("test", False)

@@ -1,0 +1,10 @@
+"""Snakemake script for rules `train` and `ablation_train`: see quakesar.learning.train.train_run."""
+import logging
+from pathlib import Path
+
+from quakesar.learning.train import train_run
+
+logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+train_run(Path(snakemake.input.index).parent, getattr(snakemake.wildcards, "task", "magnitude"), snakemake.wildcards.model,
+          snakemake.params.cfg, int(snakemake.wildcards.seed), Path(snakemake.output.metrics).parent,
+          ranking_lambda=snakemake.params.ranking_lambda, threads=snakemake.threads)
