@@ -221,8 +221,14 @@ def test_snap_time_to_iso() -> None:
         snap_time_to_iso("2025-04-06")
 
 
-@pytest.mark.parametrize("offset", [(0.0, 0.0), (0.5, 0.5)])
-def test_snap_ifg_dimap_round_trip_to_canonical_hdf5(tmp_path: Path, offset: tuple[float, float]) -> None:
+@pytest.mark.parametrize("offset,origin", [
+    ((0.0, 0.0), (0.0, 0.0)),    # TOPSAR-Deburst / Multilook: node i computed at pixel index i*step
+    ((0.5, 0.5), (0.0, 0.0)),    # SNAP readers: node on the centre of pixel 0 in pixel-corner coordinates
+    ((2.0, 3.0), (3.0, 2.0)),    # integral offsets index pixels (origin is (row, col))
+    ((-4.5, 6.5), (6.0, -5.0)),  # half-integral offsets are pixel-corner coordinates (like the MERIS subset)
+])
+def test_snap_ifg_dimap_round_trip_to_canonical_hdf5(tmp_path: Path, offset: tuple[float, float],
+                                                     origin: tuple[float, float]) -> None:
     i, q, coh, grids, step = _scene()
     dim = tmp_path / "us7000test_IW2.dim"
     write_snap_ifg_dimap(dim, i, q, coh, grids, offset, step, ABSTRACTED, "18-APR-2025 02:20:10.512000")
@@ -246,16 +252,16 @@ def test_snap_ifg_dimap_round_trip_to_canonical_hdf5(tmp_path: Path, offset: tup
     np.testing.assert_allclose(back.phase[3:], np.arctan2(q[3:], i[3:]), atol=1e-6)
     assert np.all(back.i[:3] == 0) and np.all(back.coherence[:3] == 0)
 
-    # geolocation: node (k, l) of SNAP's grid is at pixel (offset_y + k*step_y - 0.5, offset_x + l*step_x - 0.5)
+    # geolocation: node (k, l) of SNAP's grid is at pixel (origin_row + k*step_y, origin_col + l*step_x)
     for k, l in [(0, 0), (2, 3), (4, 8)]:
-        r = offset[1] + k * step[1] - 0.5
-        c = offset[0] + l * step[0] - 0.5
+        r = origin[0] + k * step[1]
+        c = origin[1] + l * step[0]
         assert back.latitude.at(r, c) == pytest.approx(grids["latitude"][k, l], abs=1e-5)
         assert back.longitude.at(r, c) == pytest.approx(grids["longitude"][k, l], abs=1e-5)
         assert back.incidence.at(r, c) == pytest.approx(grids["incident_angle"][k, l], abs=1e-5)
     # between nodes the linear field is reproduced exactly by bilinear interpolation
     r, c = 17.0, 33.0
-    ty, tx = (r - offset[1] + 0.5) / step[1], (c - offset[0] + 0.5) / step[0]
+    ty, tx = (r - origin[0]) / step[1], (c - origin[1]) / step[0]
     assert back.latitude.at(r, c) == pytest.approx(52.0 + 0.001 * ty * step[1] + 0.0002 * tx * step[0], abs=1e-5)
 
     a = back.attrs

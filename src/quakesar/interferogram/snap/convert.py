@@ -158,7 +158,8 @@ def dimap_to_interferogram(dim_path: str | Path, event: dict[str, Any], pair: di
     incidence = _grid(product, TPG_INCIDENCE) if TPG_INCIDENCE in product.tie_point_grids else None
     bands = {"i": i_name, "q": q_name, "coherence": c_name}
     return Interferogram(
-        i=i.astype(np.float32), q=q.astype(np.float32), coherence=coh.astype(np.float32),
+        i=i.astype(np.float32, copy=False), q=q.astype(np.float32, copy=False),
+        coherence=coh.astype(np.float32, copy=False),
         latitude=_grid(product, TPG_LATITUDE), longitude=_grid(product, TPG_LONGITUDE), incidence=incidence,
         attrs=attributes(product, event, pair, subswath, {**backend_parameters, "snap_bands": bands}),
         optional={"valid": valid.astype(np.uint8)},

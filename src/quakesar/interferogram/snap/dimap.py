@@ -23,14 +23,25 @@ profile ``BEAM-DATAMODEL-V1`` as SNAP writes them (``DimapProductHelpers`` /
 coordinate ``(x, y) = (OFFSET_X + j * STEP_X, OFFSET_Y + i * STEP_Y)``, in SNAP's image
 coordinate system where pixel ``(col, row)`` covers ``[col, col + 1) x [row, row + 1)`` and its
 centre is at ``(col + 0.5, row + 0.5)`` (snap-engine ``TiePointGrid`` javadoc: "offsetX - the X
-co-ordinate of the first (upper-left) tie-point in pixels"; a grid whose nodes sit on pixel
-centres has offset 0.5, as SNAP's own readers write). quakesar puts pixel centres at
-integer coordinates (:mod:`quakesar.tiepoints`), so node ``(i, j)`` is at
-``row = OFFSET_Y + i * STEP_Y - 0.5``, ``col = OFFSET_X + j * STEP_X - 0.5``
-(:func:`tie_point_pixel_coords`). The real MERIS subset in the fixtures proves it: its grids
-have offset ``(-16.5, -51.5)`` and step 64, which is the full product's pixel-centre grid
-(offset 0.5, ``SAMPLES_PER_TIE_PT = LINES_PER_TIE_PT = 64``) shifted by the subset origin
-``(3793, 820)`` recorded in its ``history/SubsetInfo``.
+co-ordinate of the first (upper-left) tie-point in pixels"). quakesar puts pixel centres at
+integer coordinates (:mod:`quakesar.tiepoints`), so by that convention node ``(i, j)`` is at
+``row = OFFSET_Y + i * STEP_Y - 0.5``, ``col = OFFSET_X + j * STEP_X - 0.5``. Readers that
+sample pixel centres therefore write offsets ending in ``.5`` (s1tbx
+``Sentinel1Level1Directory``: offset 0.5; the real MERIS subset in the fixtures: offset
+``(-16.5, -51.5)``, step 64 = the full product's pixel-centre grid shifted by the subset origin
+``(3793, 820)`` of its ``history/SubsetInfo``).
+
+The SAR operators that rebuild the grids of an interferogram do not follow that convention:
+TOPSAR-Deburst (s1tbx ``TOPSARDeburstOp.createTiePointGrids``) writes offset 0 and computes
+node ``i`` at line index ``y = i * subSamplingY`` (azimuth time ``firstLineTime + y * dt``, the
+centre of line ``y``), and Multilook (``MultilookOp`` via
+``OperatorUtils.createNewTiePointGridsAndGeoCoding``) writes offset 0 with nodes sampled at the
+centres of multilooked pixels ``k * subSampling``. Their node ``(i, j)`` is therefore the pixel
+with *index* ``(OFFSET_Y + i * STEP_Y, OFFSET_X + j * STEP_X)``. :func:`tie_point_pixel_coords`
+follows the actual sampling: an offset with a half-pixel fraction is read by SNAP's documented
+convention, an integral offset (0 from those operators) as pixel indices. Reading the
+Deburst grids by the documented convention would misplace the geolocation by half a pixel
+(about 7 m in azimuth, 1 m in slant range at full resolution).
 """
 
 from __future__ import annotations
@@ -103,10 +114,20 @@ class TiePointGridInfo:
     data_file: Path
 
 
+def _origin_shift(offset: float) -> float:
+    """-0.5 for SNAP's pixel-corner image coordinates (offset with a .5 fraction), 0 for integral offsets."""
+    return 0.0 if float(offset).is_integer() else -0.5
+
+
 def tie_point_pixel_coords(info: TiePointGridInfo) -> tuple[np.ndarray, np.ndarray]:
-    """Rows and columns of the grid's nodes in quakesar pixel coordinates (pixel centres at integers)."""
-    rows = info.offset_y + info.step_y * np.arange(info.nrows, dtype=np.float64) - 0.5
-    cols = info.offset_x + info.step_x * np.arange(info.ncols, dtype=np.float64) - 0.5
+    """Rows and columns of the grid's nodes in quakesar pixel coordinates (pixel centres at integers).
+
+    See the module docstring: half-integral offsets (SNAP readers, subsets) are image
+    coordinates with pixel centres at +0.5; integral offsets (TOPSAR-Deburst, Multilook) index
+    the pixel the node was computed for.
+    """
+    rows = info.offset_y + _origin_shift(info.offset_y) + info.step_y * np.arange(info.nrows, dtype=np.float64)
+    cols = info.offset_x + _origin_shift(info.offset_x) + info.step_x * np.arange(info.ncols, dtype=np.float64)
     return rows, cols
 
 
