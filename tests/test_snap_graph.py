@@ -153,6 +153,13 @@ def test_bad_snap_config_is_refused_with_its_key(key: str, value: str, match: st
         build_nodes(Path("r"), Path("s"), Path("o.dim"), "IW1", _cfg(**{key: value}))
 
 
+def test_esd_needs_two_bursts() -> None:
+    with pytest.raises(ValueError, match="at least two bursts"):
+        build_nodes(Path("r"), Path("s"), Path("o.dim"), "IW2", _cfg(esd=True), "VV", (BurstRange(4, 4), BurstRange(4, 4)))
+    g = _parsed(_cfg(esd=True), bursts=(BurstRange(4, 5), BurstRange(3, 4)))
+    assert "Enhanced-Spectral-Diversity" in g
+
+
 def test_bad_goldstein_and_subswath_are_refused() -> None:
     cfg = _cfg()
     cfg["goldstein"]["fft_size"] = 100

@@ -4,7 +4,9 @@ SNAP's ``gpt`` cannot be installed here. **These tests use a stand-in ``gpt`` ex
 (a small Python script written into ``tmp_path``) that records its argv, reads the graph XML
 it is given and writes, at the graph's ``Write`` file, a BEAM-DIMAP laid out as SNAP writes
 interferograms (with the test writer of ``test_snap_dimap.py``); other variants exit
-non-zero with SNAP-like error output or hang. This is the only place a stand-in is used.
+non-zero with SNAP-like error output or hang. Likewise SNAP's Python bridge ``esa_snappy``
+is replaced by a stand-in module exposing the GPF operator-registry calls the runner makes.
+This file is the only place stand-ins are used.
 Everything else (graph, burst lookup on real annotation zips, log handling, process-group
 kill on timeout, DIMAP reading and the canonical HDF5) is the real code.
 """
@@ -155,6 +157,49 @@ def test_validation_is_skipped_without_esa_snappy(tmp_path: Path, monkeypatch: p
     with caplog.at_level("INFO"):
         assert validate_with_snappy(_graph(tmp_path).read_text()) is False
     assert "esa_snappy not importable" in caplog.text
+
+
+class _Descriptor:
+    def __init__(self, name: str, alias: str | None = None) -> None:
+        self._name, self._alias = name, alias
+
+    def getName(self) -> str:  # noqa: N802 - the Java API's names
+        return self._name
+
+    def getAlias(self) -> str | None:  # noqa: N802
+        return self._alias
+
+
+def test_validate_with_snappy_uses_the_gpf_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stand-in ``esa_snappy`` exposing the GPF registry calls the runner makes (Java API shape)."""
+    import types
+
+    table = {op: sorted(params) for op, (params, _) in OPERATOR_PARAMETERS.items()}
+    # Multilook declares the field sourceBandNames with alias sourceBands: accept graphs using either
+    table["Multilook"] = [p for p in table["Multilook"] if p != "sourceBands"]
+
+    class Spi:
+        def __init__(self, op: str) -> None:
+            self.op = op
+
+        def getOperatorDescriptor(self):  # noqa: N802
+            descs = [_Descriptor(p) for p in table[self.op]]
+            if self.op == "Multilook":
+                descs.append(_Descriptor("sourceBandNames", "sourceBands"))
+            return types.SimpleNamespace(getParameterDescriptors=lambda: descs)
+
+    seen: list[str] = []
+    registry = types.SimpleNamespace(getOperatorSpi=lambda op: (seen.append(op), Spi(op) if op in table else None)[1])
+    gpf = types.SimpleNamespace(getDefaultInstance=lambda: types.SimpleNamespace(getOperatorSpiRegistry=lambda: registry))
+    monkeypatch.setitem(sys.modules, "esa_snappy", types.SimpleNamespace(GPF=gpf))
+    nodes = build_nodes(REF_ZIP, SEC_ZIP, tmp_path / "o.dim", "IW2", {"snap": {"multilook": True}})
+    nodes[-3].parameters["sourceBands"] = "i_ifg_VV,q_ifg_VV"  # Multilook, by the parameter's alias
+    assert nodes[-3].operator == "Multilook"
+    assert validate_with_snappy(graph_xml(nodes)) is True
+    assert "Back-Geocoding" in seen and "GoldsteinPhaseFiltering" in seen
+    del table["TopoPhaseRemoval"]
+    with pytest.raises(GraphValidationError, match="TopoPhaseRemoval"):
+        validate_with_snappy(graph_xml(nodes))
 
 
 def _pairs(tmp_path: Path, bursts: dict) -> Path:

@@ -41,6 +41,7 @@ COH_BAND = re.compile(rf"^coh{_TAG}")
 
 #: tie-point grid names of SAR products (s1tbx ``OperatorUtils.TPG_*``).
 TPG_LATITUDE, TPG_LONGITUDE, TPG_INCIDENCE = "latitude", "longitude", "incident_angle"
+BLOCK_LINES = 512
 
 
 def snap_time_to_iso(text: str) -> str:
@@ -148,9 +149,13 @@ def dimap_to_interferogram(dim_path: str | Path, event: dict[str, Any], pair: di
     i = product.read_band(i_name, nodata_as_nan=False)
     q = product.read_band(q_name, nodata_as_nan=False)
     coh = product.read_band(c_name)
-    valid = np.isfinite(i) & np.isfinite(q) & np.isfinite(coh) & ((i != 0) | (q != 0))
-    for arr in (i, q, coh):
-        arr[~valid] = 0.0
+    valid = np.empty(i.shape, dtype=np.uint8)
+    for r0 in range(0, i.shape[0], BLOCK_LINES):  # block-wise: no full-size boolean temporaries
+        b = slice(r0, r0 + BLOCK_LINES)
+        ok = np.isfinite(i[b]) & np.isfinite(q[b]) & np.isfinite(coh[b]) & ((i[b] != 0) | (q[b] != 0))
+        for arr in (i, q, coh):
+            arr[b][~ok] = 0.0
+        valid[b] = ok
     np.clip(coh, 0.0, 1.0, out=coh)
     for name in (TPG_LATITUDE, TPG_LONGITUDE):
         if name not in product.tie_point_grids:
@@ -162,5 +167,5 @@ def dimap_to_interferogram(dim_path: str | Path, event: dict[str, Any], pair: di
         coherence=coh.astype(np.float32, copy=False),
         latitude=_grid(product, TPG_LATITUDE), longitude=_grid(product, TPG_LONGITUDE), incidence=incidence,
         attrs=attributes(product, event, pair, subswath, {**backend_parameters, "snap_bands": bands}),
-        optional={"valid": valid.astype(np.uint8)},
+        optional={"valid": valid},
     )

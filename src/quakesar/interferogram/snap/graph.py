@@ -189,6 +189,10 @@ def build_nodes(reference: Path, secondary: Path, output: Path, subswath: str, c
        "demResamplingMethod, resamplingType"))
     previous = "Back-Geocoding"
     if snap.get("esd", False):
+        if bursts is not None and any(b.first == b.last for b in bursts):
+            raise ValueError("interferogram.snap.esd: Enhanced-Spectral-Diversity estimates the shift in burst "
+                             "overlaps and needs at least two bursts, but only one burst covers the epicentre; "
+                             "set interferogram.snap.esd: false or interferogram.snap.bursts: all")
         nodes.append(Node("Enhanced-Spectral-Diversity", "Enhanced-Spectral-Diversity", [previous], {},
                           "SpectralDiversityOp: defaults (fine windows 512, cohThreshold 0.3, numBlocksPerOverlap 10)"))
         previous = "Enhanced-Spectral-Diversity"

@@ -95,6 +95,9 @@ def run_gpt(graph: str | Path, log_path: str | Path, gpt: str = "gpt", cache: st
             timeout_minutes: float = 720.0, validate: bool = True) -> GptResult:
     """Run ``gpt`` on ``graph``; the combined output goes to ``log_path`` (kept on failure too).
 
+    While gpt runs the log is written under a temporary name beside ``log_path``
+    (``.<name>.*.part``, :func:`quakesar.atomic.atomic_path`) and renamed when gpt ends.
+
     Raises :class:`GptNotFoundError`, :class:`GptFailedError` (with the log's tail),
     :class:`GptTimeoutError` (the process group is killed) or :class:`GraphValidationError`.
     """
@@ -178,7 +181,13 @@ def validate_with_snappy(xml_text: str) -> bool:
         spi = registry.getOperatorSpi(alias)
         if spi is None:
             return None
-        return {str(p.getName()) for p in spi.getOperatorDescriptor().getParameterDescriptors()}
+        names: set[str] = set()
+        for p in spi.getOperatorDescriptor().getParameterDescriptors():
+            names.add(str(p.getName()))
+            alias = p.getAlias()  # a graph may name a parameter by its alias (e.g. Multilook sourceBands)
+            if alias:
+                names.add(str(alias))
+        return names
 
     validate_graph(xml_text, describe)
     log.info("graph operators and parameters validated against the installed SNAP (esa_snappy)")
