@@ -253,14 +253,17 @@ def granule_record(pairs_json: str | os.PathLike[str], granule: str) -> dict[str
     raise ValueError(f"{path}: granule {granule!r} is not a reference, secondary or burst of any chosen pair")
 
 
-def download_granule(pairs_json: Path, granule: str, out_path: Path, cfg: dict[str, Any], session: requests.Session | None = None) -> Path:
-    """Download one granule named in a pairs file to ``out_path``, verified against ASF's size and MD5.
+def local_name(record: dict[str, Any]) -> str:
+    """File name of a granule in the SLC cache: ``<scene>.zip`` (SLC) or ``<burst>.tiff`` (burst product)."""
+    ext = ".tiff" if public_url(str(record.get("url", ""))).lower().endswith((".tif", ".tiff")) else ".zip"
+    return f"{record['scene']}{ext}"
 
-    ``cfg`` is the ``download`` config section (``retries``); tests may pass a ``session``.
-    """
-    rec = granule_record(pairs_json, granule)
+
+def download_record(rec: dict[str, Any], out_path: Path, cfg: dict[str, Any], session: requests.Session | None = None) -> Path:
+    """Download the granule a pairs-file record describes (``scene``, ``url``, ``bytes``, ``md5``)."""
+    granule = rec.get("scene", "<unnamed>")
     if not rec.get("url"):
-        raise ValueError(f"{pairs_json}: granule {granule!r} has no download URL")
+        raise ValueError(f"granule {granule!r}: no download URL in its pairs-file record")
     if session is None:
         src = credential_source()
         log.info("downloading %s (%s bytes) with %s", granule, rec.get("bytes"), f"Earthdata credentials from {src}" if src else "no Earthdata credentials")
@@ -270,3 +273,11 @@ def download_granule(pairs_json: Path, granule: str, out_path: Path, cfg: dict[s
         session=session, retries=int(cfg.get("retries", 5)),
         backoff_s=float(cfg.get("backoff_s", 2.0)),
     )
+
+
+def download_granule(pairs_json: Path, granule: str, out_path: Path, cfg: dict[str, Any], session: requests.Session | None = None) -> Path:
+    """Download one granule named in a pairs file to ``out_path``, verified against ASF's size and MD5.
+
+    ``cfg`` is the ``download`` config section (``retries``); tests may pass a ``session``.
+    """
+    return download_record(granule_record(pairs_json, granule), Path(out_path), cfg, session)

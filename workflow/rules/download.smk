@@ -1,0 +1,77 @@
+# Download stage (source: asf): the shared SLC cache under download.dir, one job per granule.
+# Concurrency is capped by the global resource download_slots (= download.max_concurrent unless a
+# profile or --resources sets it). With download.cleanup the SLCs are temp(): Snakemake deletes
+# each once every interferogram reading it is done, and does not fetch it again afterwards.
+import glob as _glob
+
+from quakesar.asf.download import granule_record as _asf_granule_record
+
+if "download_slots" not in workflow.global_resources:
+    workflow.register_resource("download_slots", int(config["download"]["max_concurrent"]))
+
+_SLC_DIR = config["download"]["dir"]
+
+
+def _asf_record(wildcards):
+    """The stable part (scene, url, bytes, md5, platform, start) of a granule's record, from the first
+    searched event that needs it. A param, not an input: re-searching an event must not re-download."""
+    for path in sorted(_glob.glob(res("pairs/*.json"))):
+        try:
+            rec = _asf_granule_record(path, wildcards.granule)
+        except ValueError:
+            continue
+        return {k: rec.get(k) for k in ("scene", "url", "bytes", "md5", "platform", "start")}
+    raise ValueError(f"granule {wildcards.granule}: no pairs file under {res('pairs')} names it (run the search first)")
+
+
+def _slc_output(pattern):
+    return temp(pattern) if config["download"]["cleanup"] else pattern
+
+
+rule download:
+    """One verified SLC (or burst) of the shared cache: resumable, checked against ASF's size and MD5."""
+    output:
+        _slc_output(_SLC_DIR + "/{granule}.zip"),
+    params:
+        record=_asf_record,
+        cfg=config["download"],
+    resources:
+        download_slots=1,
+    retries: 2
+    log:
+        "logs/download/{granule}.log",
+    benchmark:
+        res("benchmarks/download/{granule}.tsv")
+    conda:
+        "../../envs/asf.yaml"
+    script:
+        "../scripts/download.py"
+
+
+use rule download as download_burst with:
+    output:
+        _slc_output(_SLC_DIR + "/{granule}.tiff"),
+    log:
+        "logs/download/{granule}.tiff.log",
+    benchmark:
+        res("benchmarks/download/{granule}.tiff.tsv")
+
+
+rule orbits:
+    """Precise orbit file of one granule (download.orbits), fetched with sentineleof."""
+    output:
+        _SLC_DIR + "/orbits/{granule}.json",
+    params:
+        record=_asf_record,
+        cfg=config["download"],
+    resources:
+        download_slots=1,
+    retries: 2
+    log:
+        "logs/orbits/{granule}.log",
+    benchmark:
+        res("benchmarks/orbits/{granule}.tsv")
+    conda:
+        "../../envs/asf.yaml"
+    script:
+        "../scripts/download.py"
