@@ -93,7 +93,17 @@ def test_reference_chain_order_wiring_and_parameters(tmp_path: Path) -> None:
         assert set(n.parameters) <= OPERATOR_PARAMETERS[n.operator][0]
     text = path.read_text()
     for op in set(ops):
-        assert re.search(rf"<!-- {re.escape(op)}: .*declared in .*\.java -->", text), op
+        assert re.search(rf"<!-- {re.escape(op)}: .*declared in [^>]*\.java", text), op
+    assert "useAdaptiveAlpha" not in g["GoldsteinPhaseFiltering"].parameters  # not known to be installed
+
+
+def test_snap14_adaptive_goldstein_alpha_is_switched_off() -> None:
+    """SNAP 14 (microwave-toolbox 14.0.0) adapts alpha to coherence by default; the configured alpha must win."""
+    snap14 = {"GoldsteinPhaseFiltering": {"alpha", "useAdaptiveAlpha", "alphaMin", "alphaMax", "FFTSizeString",
+                                          "fftSizeMeters", "windowSizeString", "useCoherenceMask", "coherenceThreshold"}}
+    nodes = build_nodes(Path("r"), Path("s"), Path("o.dim"), "IW2", _cfg(), installed=snap14)
+    gp = {n.id: n for n in parse_graph(graph_xml(nodes))}["GoldsteinPhaseFiltering"].parameters
+    assert gp["useAdaptiveAlpha"] == "false" and gp["alpha"] == "1.0"
 
 
 def test_all_bursts_leaves_split_to_snap_defaults() -> None:

@@ -34,13 +34,44 @@ FIXTURES = TESTS / "fixtures" / "snap"
 REF_ZIP = FIXTURES / "S1A_IW_SLC__1SDV_20250406T022008_20250406T022035_058630_07421F_93A7_iw2-annotation.zip"
 SEC_ZIP = FIXTURES / "S1A_IW_SLC__1SDV_20250418T022008_20250418T022035_058805_074946_C7D4_iw2-annotation.zip"
 
+# the layout of SNAP's operator help (``gpt <op> -h``, "Parameter Options: -P<name>=<type> ...")
+_HELP = '''
+Usage:
+  gpt GoldsteinPhaseFiltering [options]
+
+Description:
+  Phase Filtering
+
+Source Options:
+  -Ssource=<file>    Sets source 'source' to <filepath>.
+                     This is a mandatory source.
+
+Parameter Options:
+  -PFFTSizeString=<string>        Value must be one of '32', '64', '128', '256'.
+                                  Default value is '64'.
+  -Palpha=<double>                adaptive filter exponent
+                                  Valid interval is (0, 1].
+                                  Default value is '1.0'.
+  -PcoherenceThreshold=<double>   The coherence threshold
+                                  Default value is '0.2'.
+  -PuseCoherenceMask=<boolean>    Use coherence mask
+                                  Default value is 'false'.
+{adaptive}  -PwindowSizeString=<string>     Value must be one of '3', '5', '7'.
+                                  Default value is '3'.
+'''
+
 _WRITES_DIMAP = '''
 import json, sys, xml.etree.ElementTree as ET
 from pathlib import Path
+here = Path(__file__).parent
+with open(here / "calls.jsonl", "a") as fh:
+    fh.write(json.dumps(sys.argv) + "\\n")
+if sys.argv[2:] == ["-h"]:
+    print({help!r})
+    sys.exit(0)
 import numpy as np
 sys.path.insert(0, {tests!r})
 from test_snap_dimap import write_snap_ifg_dimap, ABSTRACTED
-here = Path(__file__).parent
 (here / "argv.json").write_text(json.dumps(sys.argv))
 root = ET.parse(sys.argv[1]).getroot()
 out = Path(root.find("node[operator='Write']/parameters/file").text)
@@ -75,10 +106,12 @@ time.sleep(60)
 '''
 
 
-def _stand_in(tmp_path: Path, body: str) -> Path:
+def _stand_in(tmp_path: Path, body: str, snap14: bool = False) -> Path:
     exe = tmp_path / "bin" / "gpt"
     exe.parent.mkdir(parents=True, exist_ok=True)
-    exe.write_text(f"#!{sys.executable}\n" + body.format(tests=str(TESTS)))
+    adaptive = ("  -PuseAdaptiveAlpha=<boolean>    Adapt the filter exponent per FFT block from coherence\n"
+                "                                  Default value is 'true'.\n") if snap14 else ""
+    exe.write_text(f"#!{sys.executable}\n" + body.format(tests=str(TESTS), help=_HELP.format(adaptive=adaptive)))
     exe.chmod(exe.stat().st_mode | stat.S_IXUSR)
     return exe
 
@@ -137,6 +170,18 @@ def test_timeout_kills_gpt_and_keeps_the_log(tmp_path: Path) -> None:
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
     assert "Executing processing graph" in log.read_text() and "# exit: timeout" in log.read_text()
+
+
+def test_operator_parameters_from_gpt_help(tmp_path: Path) -> None:
+    from quakesar.interferogram.snap.runner import operator_parameters
+
+    exe = _stand_in(tmp_path, _WRITES_DIMAP, snap14=True)
+    names = operator_parameters(str(exe), "GoldsteinPhaseFiltering")
+    assert names == {"FFTSizeString", "alpha", "coherenceThreshold", "useCoherenceMask", "useAdaptiveAlpha",
+                     "windowSizeString"}
+    failing = _stand_in(tmp_path / "f", _FAILS)
+    with pytest.raises(GptFailedError, match="listed no parameters"):
+        operator_parameters(str(failing), "GoldsteinPhaseFiltering")
 
 
 def test_validate_graph_against_an_operator_registry(tmp_path: Path) -> None:
@@ -214,8 +259,9 @@ def _pairs(tmp_path: Path, bursts: dict) -> Path:
     return path
 
 
-def test_process_pair_end_to_end(tmp_path: Path) -> None:
-    exe = _stand_in(tmp_path, _WRITES_DIMAP)
+@pytest.mark.parametrize("snap14", [False, True])
+def test_process_pair_end_to_end(tmp_path: Path, snap14: bool) -> None:
+    exe = _stand_in(tmp_path, _WRITES_DIMAP, snap14)
     cfg = {"coherence_window": {"range": 10, "azimuth": 3}, "goldstein": {"enabled": True},
            "snap": {"gpt": str(exe), "cache": "1G", "parallelism": 2, "timeout_minutes": 1, "bursts": "epicentre",
                     "dem": "Copernicus 30m Global DEM"}}
@@ -239,6 +285,9 @@ def test_process_pair_end_to_end(tmp_path: Path) -> None:
     summary = log.read_text()
     assert "bursts [230135, 230136] -> reference 4..5, secondary 4..5" in summary and "done in" in summary
     assert (work / "ev1_IW2.gpt.log").is_file()
+    calls = [json.loads(line) for line in (exe.parent / "calls.jsonl").read_text().splitlines()]
+    assert calls[0][1:] == ["GoldsteinPhaseFiltering", "-h"]  # the installed SNAP's parameters, asked first
+    assert ("<useAdaptiveAlpha>false</useAdaptiveAlpha>" in graph) == snap14
 
 
 def test_process_pair_failures_are_logged_and_raised(tmp_path: Path) -> None:

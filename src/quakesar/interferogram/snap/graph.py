@@ -67,8 +67,12 @@ OPERATOR_PARAMETERS: dict[str, tuple[frozenset[str], str]] = {
     "Multilook": (frozenset({"sourceBands", "nRgLooks", "nAzLooks", "outputIntensity", "grSquarePixel"}),
                   f"{S1TBX} s1tbx-op-sar-processing/.../sar/gpf/MultilookOp.java"),
     "GoldsteinPhaseFiltering": (frozenset({"alpha", "FFTSizeString", "windowSizeString", "useCoherenceMask",
-                                           "coherenceThreshold"}),
-                                f"{S1TBX} s1tbx-op-insar/.../insar/gpf/GoldsteinFilterOp.java"),
+                                           "coherenceThreshold",
+                                           # SNAP 14 adds (senbox-org/microwave-toolbox 14.0.0,
+                                           # sar-op-insar/.../insar/gpf/filtering/GoldsteinFilterOp.java):
+                                           "useAdaptiveAlpha", "alphaMin", "alphaMax", "fftSizeMeters"}),
+                                f"{S1TBX} s1tbx-op-insar/.../insar/gpf/GoldsteinFilterOp.java; "
+                                "senbox-org/microwave-toolbox@14.0.0 for useAdaptiveAlpha/alphaMin/alphaMax/fftSizeMeters"),
     "Write": (frozenset({"file", "formatName", "deleteOutputOnFailure", "writeEntireTileRows",
                          "clearCacheAfterRowWrite"}),
               "senbox-org/snap-engine snap-gpf org/esa/snap/core/gpf/common/WriteOp.java"),
@@ -147,12 +151,17 @@ def _resampling(key: str, value: str) -> str:
 
 
 def build_nodes(reference: Path, secondary: Path, output: Path, subswath: str, cfg: dict[str, Any],
-                polarisation: str = "VV", bursts: tuple[BurstRange, BurstRange] | None = None) -> list[Node]:
+                polarisation: str = "VV", bursts: tuple[BurstRange, BurstRange] | None = None,
+                installed: dict[str, set[str]] | None = None) -> list[Node]:
     """The graph's nodes in execution order for the ``interferogram`` config section ``cfg``.
 
     ``bursts`` holds the reference's and the secondary's burst range (they differ when the two
     acquisitions start at different bursts); None keeps every burst (SNAP's defaults 1..9999).
-    ``output`` is the BEAM-DIMAP file to write (``.dim``).
+    ``output`` is the BEAM-DIMAP file to write (``.dim``). ``installed`` maps an operator to the
+    parameter names the installed SNAP declares (:func:`.runner.operator_parameters`); it is
+    used for version differences: SNAP 14's GoldsteinPhaseFiltering adapts alpha to the
+    coherence by default (``useAdaptiveAlpha = true``), which would override the configured
+    ``alpha``, so ``useAdaptiveAlpha`` is set to false where the installed SNAP has it.
     """
     if subswath not in ("IW1", "IW2", "IW3"):
         raise ValueError(f"subswath {subswath!r}: expected IW1, IW2 or IW3")
@@ -231,12 +240,16 @@ def build_nodes(reference: Path, secondary: Path, output: Path, subswath: str, c
         alpha = float(gold.get("alpha", 1.0))
         if not 0.0 < alpha <= 1.0:
             raise ValueError(f"interferogram.goldstein.alpha = {alpha}: SNAP accepts (0, 1]")
-        nodes.append(Node("GoldsteinPhaseFiltering", "GoldsteinPhaseFiltering", [previous], {
+        params: dict[str, Any] = {
             "alpha": alpha, "FFTSizeString": fft, "windowSizeString": win,
             "useCoherenceMask": bool(gold.get("use_coherence_mask", False)),
             "coherenceThreshold": float(gold.get("coherence_threshold", 0.2)),
-        }, "GoldsteinFilterOp: alpha (0,1], FFTSizeString valueSet 32..256, windowSizeString 3/5/7, "
-           "useCoherenceMask, coherenceThreshold [0,1]"))
+        }
+        if "useAdaptiveAlpha" in (installed or {}).get("GoldsteinPhaseFiltering", set()):
+            params["useAdaptiveAlpha"] = False  # SNAP >= 14 defaults to true and would ignore alpha
+        nodes.append(Node("GoldsteinPhaseFiltering", "GoldsteinPhaseFiltering", [previous], params,
+                          "GoldsteinFilterOp: alpha (0,1], FFTSizeString valueSet 32..256, windowSizeString 3/5/7, "
+                          "useCoherenceMask, coherenceThreshold [0,1]; useAdaptiveAlpha (SNAP 14, default true)"))
         previous = "GoldsteinPhaseFiltering"
     nodes.append(Node("Write", "Write", [previous], {"file": Path(output), "formatName": "BEAM-DIMAP"},
                       "WriteOp: file, formatName"))

@@ -20,7 +20,7 @@ from quakesar.interferogram.canonical import write_interferogram
 from quakesar.interferogram.snap.bursts import burst_range
 from quakesar.interferogram.snap.convert import dimap_to_interferogram
 from quakesar.interferogram.snap.graph import build_nodes, write_graph
-from quakesar.interferogram.snap.runner import GptError, log_tail, run_gpt
+from quakesar.interferogram.snap.runner import GptError, find_gpt, log_tail, operator_parameters, run_gpt
 
 
 def load_pair(pairs_json: str | Path) -> dict[str, Any]:
@@ -85,15 +85,21 @@ def process_pair(pairs_json: Path, event: dict, subswath: str, slc_paths: list[P
             bursts = (burst_range(reference, subswath, ids, pol), burst_range(secondary, subswath, ids, pol))
             lines.append(f"bursts {list(ids)} -> reference {bursts[0].first}..{bursts[0].last}, "
                          f"secondary {bursts[1].first}..{bursts[1].last}")
+        gpt = find_gpt(str(snap.get("gpt", "gpt")))  # a missing gpt stops here, before any work
+        installed: dict[str, set[str]] = {}
+        if (cfg.get("goldstein") or {}).get("enabled", True):
+            installed["GoldsteinPhaseFiltering"] = operator_parameters(gpt, "GoldsteinPhaseFiltering")
+            if "useAdaptiveAlpha" in installed["GoldsteinPhaseFiltering"]:
+                lines.append("installed SNAP has adaptive Goldstein alpha: useAdaptiveAlpha=false keeps the configured alpha")
         stem = f"{event.get('id', 'event')}_{subswath}"
         dim = workdir / f"{stem}.dim"
-        nodes = build_nodes(reference, secondary, dim, subswath, cfg, pol, bursts)
+        nodes = build_nodes(reference, secondary, dim, subswath, cfg, pol, bursts, installed)
         graph_path = write_graph(workdir / f"{stem}_graph.xml", nodes)
         lines.append(f"graph {graph_path}")
         _remove_product(dim)
         gpt_log = workdir / f"{stem}.gpt.log"
         lines.append(f"gpt log {gpt_log}")
-        result = run_gpt(graph_path, gpt_log, gpt=str(snap.get("gpt", "gpt")), cache=str(snap.get("cache", "8G")),
+        result = run_gpt(graph_path, gpt_log, gpt=gpt, cache=str(snap.get("cache", "8G")),
                          parallelism=int(snap.get("parallelism", 4)),
                          timeout_minutes=float(snap.get("timeout_minutes", 720)))
         lines.append(f"gpt finished in {result.seconds:.1f} s: {' '.join(result.command)}")

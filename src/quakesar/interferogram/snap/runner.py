@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -150,6 +151,58 @@ def _kill_group(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
+_HELP_PARAMETER = re.compile(r"^\s*-P([A-Za-z_][\w.]*)=", re.MULTILINE)
+
+
+def _snappy_registry():  # type: ignore[no-untyped-def]
+    """SNAP's GPF operator registry through ``esa_snappy``, or None when the bridge is not importable."""
+    try:
+        import esa_snappy  # type: ignore[import-not-found]
+    except Exception:  # ImportError, or a broken bridge raising at import time
+        return None
+    return esa_snappy.GPF.getDefaultInstance().getOperatorSpiRegistry()
+
+
+def _registry_parameters(registry, alias: str) -> set[str] | None:  # type: ignore[no-untyped-def]
+    spi = registry.getOperatorSpi(alias)
+    if spi is None:
+        return None
+    names: set[str] = set()
+    for p in spi.getOperatorDescriptor().getParameterDescriptors():
+        names.add(str(p.getName()))
+        alias_name = p.getAlias()  # a graph may name a parameter by its alias (e.g. Multilook sourceBands)
+        if alias_name:
+            names.add(str(alias_name))
+    return names
+
+
+def operator_parameters(gpt: str, operator: str, timeout_s: float = 300.0) -> set[str]:
+    """Parameter names ``operator`` has in the installed SNAP.
+
+    From ``esa_snappy``'s operator registry when importable, otherwise from ``gpt <operator> -h``,
+    whose "Parameter Options" list each parameter as ``-P<name>=<type>`` (SNAP ``CommandLineUsage``).
+    """
+    registry = _snappy_registry()
+    if registry is not None:
+        names = _registry_parameters(registry, operator)
+        if names is None:
+            raise GraphValidationError(f"operator {operator!r} is not installed in SNAP")
+        return names
+    exe = find_gpt(gpt)
+    try:
+        proc = subprocess.run([exe, operator, "-h"], capture_output=True, text=True, timeout=timeout_s,
+                              stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise GptTimeoutError(f"'{exe} {operator} -h' did not answer within {timeout_s:.0f} s") from None
+    text = proc.stdout + proc.stderr
+    names = set(_HELP_PARAMETER.findall(text))
+    if proc.returncode != 0 or not names:
+        tail = "\n".join(text.splitlines()[-LOG_TAIL_LINES:])
+        raise GptFailedError(f"'{exe} {operator} -h' exited with status {proc.returncode} and listed no "
+                             f"parameters (is {operator} installed?). Output:\n{tail}")
+    return names
+
+
 def validate_graph(xml_text: str, describe: Callable[[str], set[str] | None]) -> None:
     """Check every node's operator and parameter names with ``describe(alias) -> parameter names | None``.
 
@@ -170,25 +223,10 @@ def validate_graph(xml_text: str, describe: Callable[[str], set[str] | None]) ->
 
 def validate_with_snappy(xml_text: str) -> bool:
     """Validate against the installed SNAP via ``esa_snappy``; returns False (and logs) when it is not importable."""
-    try:
-        import esa_snappy  # type: ignore[import-not-found]
-    except Exception:  # ImportError, or a broken bridge raising at import time
+    registry = _snappy_registry()
+    if registry is None:
         log.info("esa_snappy not importable: skipping the check of operator/parameter names against SNAP")
         return False
-    registry = esa_snappy.GPF.getDefaultInstance().getOperatorSpiRegistry()
-
-    def describe(alias: str) -> set[str] | None:
-        spi = registry.getOperatorSpi(alias)
-        if spi is None:
-            return None
-        names: set[str] = set()
-        for p in spi.getOperatorDescriptor().getParameterDescriptors():
-            names.add(str(p.getName()))
-            alias = p.getAlias()  # a graph may name a parameter by its alias (e.g. Multilook sourceBands)
-            if alias:
-                names.add(str(alias))
-        return names
-
-    validate_graph(xml_text, describe)
+    validate_graph(xml_text, lambda alias: _registry_parameters(registry, alias))
     log.info("graph operators and parameters validated against the installed SNAP (esa_snappy)")
     return True
