@@ -236,3 +236,27 @@ def test_bad_event_record_names_the_field(tmp_path):
         asf_search_mod.search_event({"id": "evbad", "latitude": 1.0, "longitude": 2.0}, CFG, tmp_path / "x.json", search_fn=lambda **q: [])
     with pytest.raises(ValueError, match="out of range"):
         asf_search_mod.search_event(event("2020-01-01T00:00:00Z", 95.0, 0.0, "evbad"), CFG, tmp_path / "x.json", search_fn=lambda **q: [])
+
+
+def test_queries_are_valid_asf_search_options():
+    """The queries pass asf_search's own option validation and translate into the intended CMR filters."""
+    from asf_search import ASFSearchOptions
+    from asf_search.CMR.subquery import build_subqueries
+    from asf_search.CMR.translate import translate_opts
+
+    t = parse_time("2020-05-15T11:03:27Z")
+    for burst, pols in ((False, ["VV", "VV+VH"]), (True, ["VV"])):
+        q = asf_search_mod.build_query(t, 38.169, -117.85, {**CFG, "burst_products": burst, "radius_km": 5.0}, burst)
+        flat = [kv for sub in build_subqueries(ASFSearchOptions(**q)) for kv in translate_opts(sub)]
+        assert ("attribute[]", "string,BEAM_MODE,IW") in flat and ("platform[]", "SENTINEL-1") in flat
+        assert {v for k, v in flat if k == "attribute[]" and "POLARIZATION" in v} == {f"string,POLARIZATION,{p}" for p in pols}
+        assert ("temporal", "2020-04-21T11:03:27Z,2020-06-08T11:03:27Z,") in flat
+        assert any(k == "polygon" for k, _ in flat)  # the 5-km (or 10-km for bursts) circle
+        short = {v for k, v in flat if k == "shortName"}
+        assert ("SENTINEL-1_BURSTS" in short) if burst else ("SENTINEL-1A_SLC" in short)
+
+
+def test_truncated_results_are_flagged():
+    products = load_products(SLC_STACK)
+    doc = asf_search_mod.find_pairs(event("2020-05-10T12:00:00Z", *P0), {**CFG, "max_results": 3}, lambda **q: products[:3])
+    assert doc["truncated"] is True and doc["results"] == 3

@@ -67,7 +67,7 @@ def build_query(t: dt.datetime, lat: float, lon: float, cfg: dict[str, Any], bur
         radius_km = max(radius_km, float(cfg.get("subswath_radius_km", 10.0)))
     pols = [pol] if burst or pol not in _CROSS else [pol, f"{pol}+{_CROSS[pol]}"]
     return {
-        "platform": "Sentinel-1",
+        "platform": "SENTINEL-1",
         "processingLevel": "BURST" if burst else "SLC",
         "beamMode": "IW",
         "polarization": pols,
@@ -173,7 +173,7 @@ def _burst_lookup(pair: Pair, lat: float, lon: float, cfg: dict[str, Any], searc
     found = []
     for scene in (pair.reference, pair.secondary):
         query = {
-            "platform": "Sentinel-1",
+            "platform": "SENTINEL-1",
             "processingLevel": "BURST",
             "beamMode": "IW",
             "polarization": [pol],
@@ -229,7 +229,11 @@ def find_pairs(event: dict[str, Any], cfg: dict[str, Any], search_fn: SearchFn |
     burst_mode = bool(cfg.get("burst_products", False))
     query = build_query(t, lat, lon, cfg, burst_mode)
     extra: list[dict[str, Any]] = []
-    scenes = _to_scenes(search_fn(**query), extra)
+    products = list(search_fn(**query))
+    truncated = len(products) >= int(query["maxResults"])
+    if truncated:
+        log.warning("%s: ASF returned %d results, the search.max_results limit; some acquisitions may be missing", eid, len(products))
+    scenes = _to_scenes(products, extra)
     if burst_mode:
         scenes = _acquisitions(_burst_prefilter(scenes, cfg, extra))
     sel: Selection = select_pairs(scenes, t, lat, lon, cfg, asf_perpendicular_baseline)
@@ -263,6 +267,8 @@ def find_pairs(event: dict[str, Any], cfg: dict[str, Any], search_fn: SearchFn |
         "reason": reason or ("" if status == "ok" else "no pair with common bursts over the epicentre"),
         "mode": "burst" if burst_mode else "slc",
         "query": query,
+        "results": len(products),
+        "truncated": truncated,
         "pairs": pairs,
         "candidates": extra + sel.candidates,
         "evaluated_pairs": sel.evaluated_pairs,
