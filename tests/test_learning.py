@@ -246,7 +246,7 @@ def test_training_is_deterministic_learns_and_beats_baselines(dataset_dir, tmp_p
 def test_resume_after_interruption_equals_uninterrupted_run(dataset_dir, tmp_path):
     from quakesar.learning.train import TrainingInterrupted
 
-    kw = dict(cfg={**FAST, "scheduler": "onecycle"}, seed=5, threads=1, dataset_factory=factory_for(dataset_dir), progress=False)
+    kw = dict(cfg={**FAST, "scheduler": "onecycle"}, seed=5, threads=1, dataset_factory=factory_for(dataset_dir), progress=False, make_figures=False)
     full = train_run(dataset_dir, "magnitude", "smallcnn", out_dir=tmp_path / "full", **kw)
     with pytest.raises(TrainingInterrupted):
         train_run(dataset_dir, "magnitude", "smallcnn", out_dir=tmp_path / "cut", stop_after_epoch=2, **kw)
@@ -264,7 +264,7 @@ def test_resume_after_interruption_equals_uninterrupted_run(dataset_dir, tmp_pat
 
 def test_early_stopping_and_best_checkpoint_not_last_epoch(dataset_dir, tmp_path):
     res = train_run(dataset_dir, "distance", "smallcnn", {**FAST, "epochs": 12, "lr": 0.05, "patience": 2}, seed=1,
-                    out_dir=tmp_path / "r", dataset_factory=factory_for(dataset_dir), progress=False)
+                    out_dir=tmp_path / "r", dataset_factory=factory_for(dataset_dir), progress=False, make_figures=False)
     hist = pd.read_csv(tmp_path / "r" / "history.csv")
     best = int(hist["val_score"].idxmin()) + 1
     assert res["best_epoch"] == best and torch.load(tmp_path / "r" / "checkpoint.pt", weights_only=False)["epoch"] == best
@@ -275,7 +275,7 @@ def test_early_stopping_and_best_checkpoint_not_last_epoch(dataset_dir, tmp_path
 
 def test_magnitude_event_level_and_train_mean_baseline(dataset_dir, tmp_path):
     res = train_run(dataset_dir, "magnitude", "smallcnn", {**FAST, "epochs": 2}, seed=2, out_dir=tmp_path / "m", ranking_lambda=0.5,
-                    dataset_factory=factory_for(dataset_dir), progress=False)
+                    dataset_factory=factory_for(dataset_dir), progress=False, make_figures=False)
     pred = pd.read_csv(tmp_path / "m" / "predictions.csv")
     ev_pred = pred.groupby("event_id")["pred_magnitude"].median()
     ev_true = pred.groupby("event_id")["magnitude"].first()
@@ -333,7 +333,8 @@ def test_report_tables_hold_models_baselines_and_ablation(dataset_dir, tmp_path)
 
     f = factory_for(dataset_dir)
     for task in ("epicentre", "magnitude", "distance", "detection"):
-        train_run(dataset_dir, task, "smallcnn", {**FAST, "epochs": 1}, seed=0, out_dir=tmp_path / task / "seed0", dataset_factory=f, progress=False)
+        train_run(dataset_dir, task, "smallcnn", {**FAST, "epochs": 1}, seed=0, out_dir=tmp_path / task / "seed0", dataset_factory=f, progress=False,
+                  make_figures=task == "epicentre")
     dirs = [_fake_run(tmp_path / f"ab{lam}_{s}", lam, s, {"e1": 0.2 * (s + 1) / (1 + lam), "e2": -0.1}) for lam in (0.0, 1.0) for s in (1, 2, 3)]
     summarise(dirs, tmp_path / "ablation" / "ranking.json", tmp_path / "ablation" / "ranking.png")
     out = build_report(sorted(tmp_path.glob("*/seed0/metrics.json")), tmp_path / "ablation" / "ranking.json", tmp_path / "report")

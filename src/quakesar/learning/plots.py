@@ -25,7 +25,7 @@ CORNERS = ("00", "01", "11", "10")
 def save_figure(fig: plt.Figure, path: Path) -> str:
     """Save ``fig`` atomically as PNG and close it; returns the file name."""
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
+        fig.savefig(tmp, format="png", dpi=90)
     plt.close(fig)
     return path.name
 
@@ -42,7 +42,7 @@ def abs_error(pred: pd.DataFrame, task: str) -> tuple[np.ndarray, str]:
 
 
 def plot_curves(history: pd.DataFrame, path: Path) -> str:
-    fig, ax = plt.subplots(1, 2, figsize=(9, 3.2))
+    fig, ax = plt.subplots(1, 2, figsize=(9, 3.2), layout="constrained")
     ax[0].plot(history["epoch"], history["train_loss"], label="train loss")
     ax[0].plot(history["epoch"], history["val_loss"], label="val loss")
     ax[0].set_xlabel("epoch")

@@ -321,13 +321,13 @@ def _patch_dataset_factory(dataset_dir: Path, task: str, cfg: dict[str, Any], se
 
 def train_run(dataset_dir: Path, task: str, model: str, cfg: dict, seed: int, out_dir: Path, ranking_lambda: float | None = None,
               threads: int = 1, *, stop_after_epoch: int | None = None, dataset_factory: DatasetFactory | None = None,
-              progress: bool = True) -> dict:
+              progress: bool = True, make_figures: bool = True) -> dict:
     """Train, select on validation, evaluate on test and write the run directory; returns metrics.json's content.
 
     ``cfg`` is the config's ``train`` section (defaults are filled in here). ``ranking_lambda``
     overrides ``cfg["ranking_lambda"]`` (the ablation); it only affects the magnitude task.
     ``dataset_factory(split, augment)`` replaces :class:`quakesar.dataset.torchdata.PatchDataset`
-    (tests); ``stop_after_epoch`` simulates an interruption (tests).
+    (tests); ``stop_after_epoch`` simulates an interruption (tests); ``make_figures=False`` skips the PNGs.
     """
     dataset_dir, out_dir = Path(dataset_dir), Path(out_dir)
     cfg = train_config(cfg)
@@ -368,7 +368,7 @@ def train_run(dataset_dir: Path, task: str, model: str, cfg: dict, seed: int, ou
                **evaluate_predictions(pred, spec, index, int(cfg["bootstrap"]), seed)}
     from quakesar.learning.plots import plot_run
 
-    metrics["figures"] = plot_run(pred, spec.name, out_dir, pd.read_csv(out_dir / "history.csv"), seed)
+    metrics["figures"] = plot_run(pred, spec.name, out_dir, pd.read_csv(out_dir / "history.csv"), seed) if make_figures else []
     write_json(out_dir / "metrics.json", _finite(metrics))
     return json.loads(dumps_json(_finite(metrics)))
 
