@@ -12,7 +12,6 @@ import http.server
 import json
 import threading
 import time
-from pathlib import Path
 
 import pytest
 

@@ -214,7 +214,8 @@ def test_burst_products_pair(tmp_path):
     assert p["granules"] == ["S1_372326_IW3_20180628T151555_VV_4673-BURST", "S1_372326_IW3_20180710T151556_VV_A62C-BURST"]
     assert p["temporal_baseline_days"] == pytest.approx(12.0, abs=0.01)
     assert p["perpendicular_baseline_m"] == pytest.approx(42 - 78, abs=4.0)
-    assert p["reference"]["bursts"][0]["url"].endswith(".tiff") and p["reference"]["bursts"][0]["bytes"] > 1e8
+    b0 = p["reference"]["bursts"][0]
+    assert b0["url"].endswith(".tiff") and b0["bytes"] > 1e8 and b0["metadata_url"].endswith(".xml")
 
 
 def test_burst_ids_of_a_full_slc_pair_from_the_burst_catalogue():

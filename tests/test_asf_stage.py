@@ -131,3 +131,21 @@ def test_rule_entry_points_and_cli(tmp_path, monkeypatch, capsys):
                str(ROOT / "tests/fixtures/asf/safe/S1A_IW_SLC__1SDV_20200511T135117_20200511T135144_032518_03C421_7768.zip"),
                "--lat", "38.169", "--lon", "-117.85"])
     assert rc == 0 and json.loads(capsys.readouterr().out)["subswaths"] == ["IW3"]
+
+
+def test_granule_index_finds_records_and_follows_changes(tmp_path):
+    from quakesar.asf.download import GranuleIndex
+
+    pj = _pairs_file(tmp_path)
+    idx = GranuleIndex(str(tmp_path / "pairs" / "*.json"))
+    ref = "S1B_IW_SLC__1SDV_20200501T141902_20200501T141929_021389_0289A1_CCD4"
+    assert idx.record(ref)["md5"] == "0" * 32
+    with pytest.raises(ValueError, match="no pairs file .* names it"):
+        idx.record("S1A_NOT_THERE")
+    doc = json.loads(pj.read_text())
+    doc["pairs"][0]["reference"]["md5"] = "1" * 32
+    pj.write_text(json.dumps(doc))
+    import os
+
+    os.utime(pj, (1, 1))  # a different mtime: the file is read again
+    assert idx.record(ref)["md5"] == "1" * 32

@@ -2,26 +2,20 @@
 # Concurrency is capped by the global resource download_slots (= download.max_concurrent unless a
 # profile or --resources sets it). With download.cleanup the SLCs are temp(): Snakemake deletes
 # each once every interferogram reading it is done, and does not fetch it again afterwards.
-import glob as _glob
-
-from quakesar.asf.download import granule_record as _asf_granule_record
+from quakesar.asf.download import GranuleIndex as _GranuleIndex
 
 if "download_slots" not in workflow.global_resources:
     workflow.register_resource("download_slots", int(config["download"]["max_concurrent"]))
 
 _SLC_DIR = config["download"]["dir"]
+_ASF_GRANULES = _GranuleIndex(res("pairs/*.json"))
 
 
 def _asf_record(wildcards):
     """The stable part (scene, url, bytes, md5, platform, start) of a granule's record, from the first
     searched event that needs it. A param, not an input: re-searching an event must not re-download."""
-    for path in sorted(_glob.glob(res("pairs/*.json"))):
-        try:
-            rec = _asf_granule_record(path, wildcards.granule)
-        except ValueError:
-            continue
-        return {k: rec.get(k) for k in ("scene", "url", "bytes", "md5", "platform", "start")}
-    raise ValueError(f"granule {wildcards.granule}: no pairs file under {res('pairs')} names it (run the search first)")
+    rec = _ASF_GRANULES.record(wildcards.granule)
+    return {k: rec.get(k) for k in ("scene", "url", "bytes", "md5", "platform", "start")}
 
 
 def _slc_output(pattern):

@@ -275,6 +275,46 @@ def download_record(rec: dict[str, Any], out_path: Path, cfg: dict[str, Any], se
     )
 
 
+class GranuleIndex:
+    """granule -> record over all pairs files of a directory, re-reading only files that changed.
+
+    The download rule looks up each granule's record (URL, size, MD5) in whichever event's pairs
+    file names it; with many events and granules a fresh scan per granule would be quadratic.
+    """
+
+    def __init__(self, pairs_glob: str) -> None:
+        self.pairs_glob = pairs_glob
+        self._files: dict[str, tuple[float, dict[str, dict[str, Any]]]] = {}
+
+    def _scan(self) -> None:
+        import glob
+
+        for path in sorted(glob.glob(self.pairs_glob)):
+            mtime = os.stat(path).st_mtime
+            if path in self._files and self._files[path][0] == mtime:
+                continue
+            records: dict[str, dict[str, Any]] = {}
+            try:
+                doc = json.loads(Path(path).read_text())
+            except (OSError, json.JSONDecodeError):
+                continue  # being written by a running search; picked up on the next call
+            for pair in doc.get("pairs", []):
+                for role in ("reference", "secondary"):
+                    rec = pair.get(role, {})
+                    for r in [rec, *rec.get("bursts", [])]:
+                        if r.get("scene") and r.get("url"):
+                            records[r["scene"]] = r
+            self._files[path] = (mtime, records)
+
+    def record(self, granule: str) -> dict[str, Any]:
+        """The record of ``granule`` (first pairs file in name order that has it)."""
+        self._scan()
+        for _, (_, records) in sorted(self._files.items()):
+            if granule in records:
+                return records[granule]
+        raise ValueError(f"granule {granule!r}: no pairs file matching {self.pairs_glob} names it (run the search first)")
+
+
 def download_granule(pairs_json: Path, granule: str, out_path: Path, cfg: dict[str, Any], session: requests.Session | None = None) -> Path:
     """Download one granule named in a pairs file to ``out_path``, verified against ASF's size and MD5.
 

@@ -59,6 +59,7 @@ class Scene:
     full_burst_id: str | None = None
     subswath: str | None = None
     absolute_orbit: int | None = None
+    metadata_url: str | None = None
     product: Any = dataclasses.field(default=None, repr=False, compare=False)
     members: list["Scene"] = dataclasses.field(default_factory=list, repr=False, compare=False)
 
@@ -93,6 +94,7 @@ class Scene:
         if self.full_burst_id:
             rec["full_burst_id"] = self.full_burst_id
             rec["subswath"] = self.subswath
+            rec["metadata_url"] = self.metadata_url  # the burst's annotation XML
         if self.members:
             rec["bursts"] = [m.record() for m in self.members]
         return rec
@@ -151,6 +153,7 @@ def scene_from_properties(properties: dict[str, Any], geometry: dict[str, Any], 
         full_burst_id=_none(burst.get("fullBurstID")),
         subswath=_none(burst.get("subswath")),
         absolute_orbit=_int_or_none(properties.get("orbit"), "orbit", name),
+        metadata_url=(_none((properties.get("additionalUrls") or [None])[0]) if burst else None),
         product=product,
     )
 
