@@ -192,6 +192,25 @@ def test_real_tie_point_grids_match_the_products_own_metadata() -> None:
     assert p.start_time.startswith("09-JUL-2007 11:14:55")
 
 
+def test_tie_point_node_positions_follow_how_snap_sampled_them() -> None:
+    from quakesar.interferogram.snap.dimap import TiePointGridInfo
+
+    def info(off: float, step: float, n: int) -> TiePointGridInfo:
+        return TiePointGridInfo("latitude", 0, n, n, off, off, step, step, False, "deg", Path("x.hdr"))
+
+    # SNAP 14 TOPSAR-Deburst: 21 nodes, step = width / 20, offset 0, last node sampled at width - 1
+    rows, cols = tie_point_pixel_coords(info(0.0, 1000 / 20, 21), (1000, 1000))
+    assert cols[0] == 0 and cols[1] == 50 and cols[-1] == 999 and rows[-1] == 999
+    # SNAP 9 TOPSAR-Deburst: integer step width // 20, last node inside the raster, unchanged
+    rows, cols = tie_point_pixel_coords(info(0.0, 1013 // 20, 21), (1013, 1013))
+    assert cols[-1] == 20 * 50 == 1000
+    # reader grid (offset 0.5): pixel-corner image coordinates, never clamped
+    rows, cols = tie_point_pixel_coords(info(0.5, 100.0, 11), (1000, 1000))
+    assert cols[0] == 0 and cols[-1] == 1000
+    with pytest.raises(ValueError, match="collapse"):
+        tie_point_pixel_coords(info(0.0, 600.0, 4), (1000, 1000))
+
+
 def test_real_product_is_not_an_interferogram(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="i_ifg"):
         find_ifg_bands(read_dimap(MERIS))
@@ -259,6 +278,9 @@ def test_snap_ifg_dimap_round_trip_to_canonical_hdf5(tmp_path: Path, offset: tup
         assert back.latitude.at(r, c) == pytest.approx(grids["latitude"][k, l], abs=1e-5)
         assert back.longitude.at(r, c) == pytest.approx(grids["longitude"][k, l], abs=1e-5)
         assert back.incidence.at(r, c) == pytest.approx(grids["incident_angle"][k, l], abs=1e-5)
+    # last node: SAR operators (integral offsets) clamp it to the last line/pixel
+    last_row = back.latitude.tie_rows[-1]
+    assert last_row == (59.0 if float(offset[1]).is_integer() else offset[1] - 0.5 + 5 * step[1])
     # between nodes the linear field is reproduced exactly by bilinear interpolation
     r, c = 17.0, 33.0
     ty, tx = (r - origin[0]) / step[1], (c - origin[1]) / step[0]

@@ -37,11 +37,17 @@ node ``i`` at line index ``y = i * subSamplingY`` (azimuth time ``firstLineTime 
 centre of line ``y``), and Multilook (``MultilookOp`` via
 ``OperatorUtils.createNewTiePointGridsAndGeoCoding``) writes offset 0 with nodes sampled at the
 centres of multilooked pixels ``k * subSampling``. Their node ``(i, j)`` is therefore the pixel
-with *index* ``(OFFSET_Y + i * STEP_Y, OFFSET_X + j * STEP_X)``. :func:`tie_point_pixel_coords`
-follows the actual sampling: an offset with a half-pixel fraction is read by SNAP's documented
-convention, an integral offset (0 from those operators) as pixel indices. Reading the
-Deburst grids by the documented convention would misplace the geolocation by half a pixel
-(about 7 m in azimuth, 1 m in slant range at full resolution).
+with *index* ``(OFFSET_Y + i * STEP_Y, OFFSET_X + j * STEP_X)``, except that both clamp the
+sampled index to the last line/pixel (``Math.min(i * subSampling, height - 1)``; Multilook in
+SNAP 9 and 14, TOPSAR-Deburst in SNAP 14 whose step is ``height / (gridHeight - 1)``), so a node
+stored beyond the raster holds the value of the last line/pixel.
+:func:`tie_point_pixel_coords` follows the actual sampling: an offset with a half-pixel fraction
+is read by SNAP's documented convention; an integral offset (0 from those operators) as pixel
+indices, clamped to the raster. Reading the Deburst grids by the documented convention would
+misplace the geolocation by half a pixel (about 7 m in azimuth, 1 m in slant range at full
+resolution). Residual: SNAP 9's Deburst does not clamp (integer step ``width // 20``); when the
+width is a multiple of 20 its last node column is really at ``width``, and clamping places it
+one pixel early.
 """
 
 from __future__ import annotations
@@ -119,15 +125,27 @@ def _origin_shift(offset: float) -> float:
     return 0.0 if float(offset).is_integer() else -0.5
 
 
-def tie_point_pixel_coords(info: TiePointGridInfo) -> tuple[np.ndarray, np.ndarray]:
+def _node_positions(offset: float, step: float, count: int, size: int | None) -> np.ndarray:
+    pos = offset + _origin_shift(offset) + step * np.arange(count, dtype=np.float64)
+    if size is not None and float(offset).is_integer():
+        pos = np.minimum(pos, size - 1)  # SAR operators sample min(i * step, size - 1)
+        if np.any(np.diff(pos) <= 0):
+            raise ValueError(f"tie-point nodes collapse when clamped to the raster of {size} (offset {offset}, "
+                             f"step {step}, {count} nodes)")
+    return pos
+
+
+def tie_point_pixel_coords(info: TiePointGridInfo, raster_shape: tuple[int, int] | None = None
+                           ) -> tuple[np.ndarray, np.ndarray]:
     """Rows and columns of the grid's nodes in quakesar pixel coordinates (pixel centres at integers).
 
     See the module docstring: half-integral offsets (SNAP readers, subsets) are image
     coordinates with pixel centres at +0.5; integral offsets (TOPSAR-Deburst, Multilook) index
-    the pixel the node was computed for.
+    the pixel the node was computed for, clamped to the raster ``(height, width)`` when given.
     """
-    rows = info.offset_y + _origin_shift(info.offset_y) + info.step_y * np.arange(info.nrows, dtype=np.float64)
-    cols = info.offset_x + _origin_shift(info.offset_x) + info.step_x * np.arange(info.ncols, dtype=np.float64)
+    height, width = raster_shape if raster_shape is not None else (None, None)
+    rows = _node_positions(info.offset_y, info.step_y, info.nrows, height)
+    cols = _node_positions(info.offset_x, info.step_x, info.ncols, width)
     return rows, cols
 
 
@@ -191,7 +209,7 @@ class DimapProduct:
             raise ValueError(f"{hdr.path}: tie-point grid is {hdr.lines}x{hdr.samples}, {self.path} says "
                              f"{info.nrows}x{info.ncols}")
         values = np.asarray(read_raster(hdr, mmap=False), dtype=np.float64)
-        rows, cols = tie_point_pixel_coords(info)
+        rows, cols = tie_point_pixel_coords(info, (self.height, self.width))
         return values, rows, cols
 
     @property
