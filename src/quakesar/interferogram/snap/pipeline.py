@@ -23,6 +23,9 @@ from quakesar.interferogram.snap.graph import build_nodes, write_graph
 from quakesar.interferogram.snap.runner import GptError, find_gpt, log_tail, operator_parameters, run_gpt
 
 
+QUICKLOOK_MAX_SIDE = 4000
+
+
 def load_pair(pairs_json: str | Path) -> dict[str, Any]:
     """The chosen pair (first of ``pairs``) of a pairs file; clear error when the event has none."""
     pairs_json = Path(pairs_json)
@@ -117,7 +120,11 @@ def process_pair(pairs_json: Path, event: dict, subswath: str, slc_paths: list[P
         if quicklook_png is not None:
             from quakesar.quicklook import save_quicklook
 
-            save_quicklook(quicklook_png, {"phase": ifg.i + 1j * ifg.q, "coherence": ifg.coherence},
+            step = max(1, -(-max(ifg.shape) // QUICKLOOK_MAX_SIDE))  # strided view: no full-size complex copy
+            view = (slice(None, None, step), slice(None, None, step))
+            z = np.empty(ifg.i[view].shape, dtype=np.complex64)
+            z.real, z.imag = ifg.i[view], ifg.q[view]
+            save_quicklook(quicklook_png, {"phase": z, "coherence": ifg.coherence[view]},
                            title=f"{event.get('id')} {subswath} (SNAP)")
             lines.append(f"quicklook {quicklook_png}")
     except Exception as exc:
