@@ -2,6 +2,9 @@
 # Concurrency is capped by the global resource download_slots (= download.max_concurrent unless a
 # profile or --resources sets it). With download.cleanup the SLCs are temp(): Snakemake deletes
 # each once every interferogram reading it is done, and does not fetch it again afterwards.
+# The only param is the granule's stable record (URL, size, MD5): a param change re-runs a job and
+# Snakemake deletes its output first, so editing download.* settings must not re-fetch the cache
+# (the script reads download.* from the config instead).
 from quakesar.asf.download import GranuleIndex as _GranuleIndex
 
 if "download_slots" not in workflow.global_resources:
@@ -28,7 +31,6 @@ rule download:
         _slc_output(_SLC_DIR + "/{granule}.zip"),
     params:
         record=_asf_record,
-        cfg=config["download"],
     resources:
         download_slots=1,
     retries: 2
@@ -57,7 +59,6 @@ rule orbits:
         _SLC_DIR + "/orbits/{granule}.json",
     params:
         record=_asf_record,
-        cfg=config["download"],
     resources:
         download_slots=1,
     retries: 2

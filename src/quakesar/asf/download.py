@@ -2,7 +2,7 @@
 
 Protocol (RFC 9110 range requests, section 14):
 
-* a per-file lock (``<file>.lock``, ``fcntl.flock``) makes concurrent requests for the same
+* a per-file lock (``.locks/<file>.lock``, ``fcntl.flock``) makes concurrent requests for the same
   granule (two events sharing a scene, two Snakemake jobs) download it once: the second waits and
   then finds the finished file;
 * bytes go to ``<file>.partial`` (a stable name, so that an interrupted transfer resumes with
@@ -105,9 +105,13 @@ def verify(path: Path, expected_bytes: int | None, expected_md5: str | None) -> 
 
 @contextlib.contextmanager
 def file_lock(target: Path) -> Iterator[None]:
-    """Exclusive lock on ``<target>.lock`` for the duration of the block (blocks until free)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    lock = target.with_name(target.name + ".lock")
+    """Exclusive lock on ``<dir>/.locks/<name>.lock`` for the duration of the block (blocks until free).
+
+    Lock files are left in place: removing one while another process waits on it would let two
+    holders in at once.
+    """
+    lock = target.parent / ".locks" / (target.name + ".lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
     with open(lock, "a+") as fh:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
         try:
@@ -213,7 +217,7 @@ def _transfer(session: requests.Session, url: str, partial: Path, expected_bytes
             total = offset + int(resp.headers["Content-Length"])
         mode = "ab" if offset else "wb"
         bar = tqdm(total=total, initial=offset, unit="B", unit_scale=True, unit_divisor=1024,
-                   desc=label[:40], disable=not progress, mininterval=1.0, leave=False)
+                   desc=label[:40], disable=not progress, mininterval=1.0, leave=True)
         try:
             with open(partial, mode) as fh:
                 for block in resp.iter_content(chunk_size=STREAM_CHUNK):
