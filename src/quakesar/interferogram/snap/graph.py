@@ -17,7 +17,7 @@ the orbit state vectors of the metadata.
 Every operator alias and parameter name below is the ``@OperatorMetadata(alias=...)`` and the
 ``@Parameter`` field name in SNAP's Java sources; :data:`OPERATOR_PARAMETERS` lists them with
 the source file (senbox-org/s1tbx at commit 1daae60d, SNAP 9; snap-engine for Read/Write), and
-:func:`build_graph` refuses any parameter not in that table. Before running, the runner also
+:func:`build_nodes` refuses any parameter not in that table. Before running, the runner also
 checks them against the installed SNAP when ``esa_snappy`` is importable
 (:func:`quakesar.interferogram.snap.runner.validate_with_snappy`).
 """
@@ -35,8 +35,8 @@ S1TBX = "senbox-org/s1tbx@1daae60d"
 
 #: operator alias -> (parameter names declared by its Java class, where they are declared)
 OPERATOR_PARAMETERS: dict[str, tuple[frozenset[str], str]] = {
-    "Read": (frozenset({"file", "formatName", "sourceBands", "sourceMasks", "pixelRegion", "geometryRegion",
-                        "useAdvancedOptions", "copyMetadata"}),
+    "Read": (frozenset({"file", "formatName", "bandNames", "sourceBands", "maskNames", "sourceMasks", "pixelRegion",
+                        "geometryRegion", "useAdvancedOptions", "copyMetadata"}),
              "senbox-org/snap-engine snap-gpf org/esa/snap/core/gpf/common/ReadOp.java"),
     "Apply-Orbit-File": (frozenset({"orbitType", "polyDegree", "continueOnFail"}),
                          f"{S1TBX} s1tbx-io-ephemeris/.../orbits/gpf/ApplyOrbitFileOp.java"),
@@ -105,14 +105,14 @@ class Node:
 
 
 def _fmt(value: Any) -> str:
+    """A parameter value as GPT reads it from XML (booleans lower case)."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, Path):
-        return str(value)
     return str(value)
 
 
 def check_node(node: Node) -> None:
+    """Refuse an operator alias or parameter name that SNAP does not declare (see :data:`OPERATOR_PARAMETERS`)."""
     if node.operator not in OPERATOR_PARAMETERS:
         raise ValueError(f"graph node {node.id!r}: operator {node.operator!r} is not a known SNAP operator alias")
     known, where = OPERATOR_PARAMETERS[node.operator]
