@@ -91,13 +91,16 @@ def md5_of(path: Path) -> str:
     return h.hexdigest()
 
 
-def verify(path: Path, expected_bytes: int | None, expected_md5: str | None) -> str | None:
-    """None when ``path`` matches the expected size and MD5 (each if known), else what differs."""
+def verify(path: Path, expected_bytes: int | None, expected_md5: str | None, md5_hex: str | None = None) -> str | None:
+    """None when ``path`` matches the expected size and MD5 (each if known), else what differs.
+
+    ``md5_hex``: the digest already computed while writing (saves a second read of the file).
+    """
     size = path.stat().st_size
     if expected_bytes is not None and size != expected_bytes:
         return f"size {size} bytes, expected {expected_bytes}"
     if expected_md5:
-        got = md5_of(path)
+        got = md5_hex or md5_of(path)
         if got.lower() != expected_md5.lower():
             return f"MD5 {got}, expected {expected_md5}"
     return None
@@ -153,8 +156,8 @@ def fetch(
         attempt = 0
         while True:
             try:
-                _transfer(session, url, partial, expected_bytes, timeout_s, progress, target.name)
-                problem = verify(partial, expected_bytes, expected_md5)
+                digest = _transfer(session, url, partial, expected_bytes, timeout_s, progress, target.name)
+                problem = verify(partial, expected_bytes, expected_md5, digest)
                 if problem is not None:
                     partial.unlink(missing_ok=True)
                     if attempt >= retries:
@@ -174,15 +177,15 @@ def fetch(
 
 
 def _transfer(session: requests.Session, url: str, partial: Path, expected_bytes: int | None,
-              timeout_s: float, progress: bool, label: str) -> None:
-    """One HTTP attempt, appending to ``partial`` from its current size."""
+              timeout_s: float, progress: bool, label: str) -> str | None:
+    """One HTTP attempt, appending to ``partial`` from its current size; returns the file's MD5 (or None)."""
     shown = public_url(url)
     offset = partial.stat().st_size if partial.exists() else 0
     if expected_bytes is not None and offset > expected_bytes:
         partial.unlink()
         offset = 0
     if expected_bytes is not None and offset == expected_bytes and offset > 0:
-        return  # complete from an earlier attempt; verification decides
+        return None  # complete from an earlier attempt; verification reads it
     headers = {"Range": f"bytes={offset}-"} if offset else {}
     try:
         resp = session.get(url, headers=headers, stream=True, timeout=timeout_s, allow_redirects=True)
@@ -212,6 +215,11 @@ def _transfer(session: requests.Session, url: str, partial: Path, expected_bytes
             if start != offset:
                 partial.unlink(missing_ok=True)
                 raise _Retry(f"server resumed at byte {start}, asked {offset}; restarting", wait_s=0.0)
+        digest = hashlib.md5()
+        if offset:  # resuming: the digest covers what is already on disk
+            with open(partial, "rb") as fh:
+                for block in iter(lambda: fh.read(CHUNK), b""):
+                    digest.update(block)
         total = expected_bytes
         if total is None and resp.headers.get("Content-Length", "").isdigit():
             total = offset + int(resp.headers["Content-Length"])
@@ -223,6 +231,7 @@ def _transfer(session: requests.Session, url: str, partial: Path, expected_bytes
                 for block in resp.iter_content(chunk_size=STREAM_CHUNK):
                     if block:
                         fh.write(block)
+                        digest.update(block)
                         bar.update(len(block))
         except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
             raise _Retry(f"network error while streaming: {type(exc).__name__}; resuming") from None
@@ -231,6 +240,7 @@ def _transfer(session: requests.Session, url: str, partial: Path, expected_bytes
     size = partial.stat().st_size
     if total is not None and size < total:
         raise _Retry(f"network error: connection closed at {size} of {total} bytes; resuming")
+    return digest.hexdigest()
 
 
 def _content_range_start(value: str) -> int | None:

@@ -9,17 +9,18 @@ S1-RS-MDA-52-7441, section 6). From it we read:
 * ``geolocationGrid``: points (line, pixel, latitude, longitude) on a coarse grid whose rows fall
   on the burst boundaries, so that burst ``k`` spans rows ``k`` and ``k + 1``.
 
-Relative burst ids follow ESA's burst id definition (Sentinel-1 burst ID map, ESA technical note
-"Definition of the TOPS SLC deramping function / burst ID", 2022; also used by ASF's burst
-catalogue): with the nominal orbit period ``T_orb = 12 d / 175``, the burst cycle
-``T_beam = 2.758273 s`` and the preamble ``T_pre = 2.299849 s``, the time of a burst on the
-175-orbit reference track is ``dt = t_anx + (track - 1) T_orb``, and its id is
-``1 + floor((dt - T_pre) / T_beam + phase_IWn)``. The per-subswath phase places the burst start
-of each subswath within the cycle (IW1, IW2, IW3 start about 0.42, 0.08 and 0.73 of a cycle
-after the cycle boundary); the values below centre the computed fractional cycle, and are
-checked against the ``burstId`` that IPF >= 3.40 annotations carry and against ASF's burst
-catalogue (tests/test_asf_safe.py). Relative orbit from the absolute orbit: S1A
-``(abs - 73) mod 175 + 1``, S1B ``(abs - 27) mod 175 + 1`` (ESA Sentinel-1 orbit definition).
+Relative burst ids follow ESA's burst id definition (the Sentinel-1 burst ID map, ESA 2022, used
+by IPF >= 3.40 annotations and by ASF's burst catalogue): with the nominal orbit period
+``T_orb = 12 d / 175``, the burst cycle ``T_beam = 2.758273 s`` and the preamble
+``T_pre = 2.299849 s``, a burst seen ``t_anx`` seconds after the ascending node of relative orbit
+``track`` sits at ``dt = t_anx + (track - 1) T_orb`` on the 175-orbit repeat cycle, and its id is
+``1 + floor((dt - T_pre) / T_beam + phase_IWn)``. The burst starts of IW1, IW2 and IW3 fall about
+0.58, 0.92 and 0.27 of a cycle into ``(dt - T_pre) / T_beam`` (the three subswaths of one cycle
+share an id, IW3's start being the next cycle's); ``phase_IWn`` moves each to mid-cycle so that
+floor() is far from a boundary. Checked against the ``burstId`` of IPF >= 3.40 annotations and
+ASF's burst catalogue (tests/test_asf_safe.py: all fractional parts within 0.50 +- 0.04).
+Relative orbit from the absolute orbit: S1A ``(abs - 73) mod 175 + 1``, S1B
+``(abs - 27) mod 175 + 1`` (ESA orbit numbering).
 
 Zips are read in place (``zipfile``), never unpacked.
 """
