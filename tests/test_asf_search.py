@@ -261,3 +261,23 @@ def test_truncated_results_are_flagged():
     products = load_products(SLC_STACK)
     doc = asf_search_mod.find_pairs(event("2020-05-10T12:00:00Z", *P0), {**CFG, "max_results": 3}, lambda **q: products[:3])
     assert doc["truncated"] is True and doc["results"] == 3
+
+
+def test_search_service_failure_is_an_error_not_a_no_pair(tmp_path):
+    """A network failure (main query or the burst-catalogue query) writes nothing and names the event."""
+    import requests
+
+    def down(**q):
+        raise requests.ConnectionError("Failed to resolve 'cmr.earthdata.nasa.gov'")
+
+    with pytest.raises(asf_search_mod.SearchError, match="event evtest: the ASF search \\(SLC\\) failed: ConnectionError"):
+        asf_search_mod.search_event(event("2020-05-10T12:00:00Z", *P0), CFG, tmp_path / "f.json", search_fn=down)
+    products = load_products(SLC_STACK)
+    slc_only = fake_geo_search(products)
+
+    def burst_down(**q):
+        return down(**q) if q["processingLevel"] == "BURST" else slc_only(**q)
+
+    with pytest.raises(asf_search_mod.SearchError, match="\\(BURST\\) failed"):
+        asf_search_mod.search_event(event("2020-05-10T12:00:00Z", *P0), CFG, tmp_path / "f.json", search_fn=burst_down)
+    assert not (tmp_path / "f.json").exists()

@@ -13,13 +13,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from quakesar.asf import cleanup, download, orbits, safe, search
 
 
 def _search(args: argparse.Namespace, config: dict) -> int:
-    doc = search.search_event(search.load_event(args.event), config["search"], Path(args.out))
+    try:
+        doc = search.search_event(search.load_event(args.event), config["search"], Path(args.out))
+    except search.SearchError as exc:
+        print(f"quakesar search: error: {exc}", file=sys.stderr)
+        return 1
     if doc["status"] == "ok":
         for p in doc["pairs"]:
             print(f"{doc['event_id']}: {p['scene_id']} B_perp {p['perpendicular_baseline_m']} m, subswaths {','.join(p['subswaths'])}")
@@ -35,7 +40,11 @@ def _download(args: argparse.Namespace, config: dict) -> int:
     out = Path(args.out) if args.out else None
     if out is None:
         out = Path(cfg["dir"]) / download.local_name(download.granule_record(args.pairs, args.granule))
-    path = download.download_granule(Path(args.pairs), args.granule, out, cfg)
+    try:
+        path = download.download_granule(Path(args.pairs), args.granule, out, cfg)
+    except download.DownloadError as exc:
+        print(f"quakesar download: error: {exc}", file=sys.stderr)
+        return 1
     print(path)
     return 0
 

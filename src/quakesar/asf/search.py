@@ -11,8 +11,9 @@ one behind ASF's baseline stacks, computed locally from the search results.
 Which subswaths and bursts see the epicentre (within ``search.subswath_radius_km``) comes from
 ASF's burst catalogue: for full SLCs one extra BURST query per pair date (same track, same
 absolute orbit), for burst products directly from the results. When the catalogue has nothing
-(or cannot be reached) all three subswaths are kept and ``subswath_source`` says so; the
-interferogram stage can narrow this from the SAFE annotation (:mod:`quakesar.asf.safe`).
+for the pair, all three subswaths are kept and ``subswath_source`` says so (the SAFE annotation,
+:mod:`quakesar.asf.safe`, can narrow this after download). A query that fails (network, service)
+raises :class:`SearchError` and writes nothing: that is a retry, never a ``no_pair``.
 """
 
 from __future__ import annotations
@@ -32,6 +33,28 @@ from quakesar.asf.products import Scene, acquisition_from_bursts, iso, parse_tim
 log = logging.getLogger(__name__)
 
 SearchFn = Callable[..., Sequence[Any]]
+
+
+class SearchError(RuntimeError):
+    """ASF's search service could not be queried (network, CMR outage): retry later, not a no-pair."""
+
+
+def _run_query(search_fn: SearchFn, eid: str, query: dict[str, Any]) -> list[Any]:
+    """Call the search, turning transport/service failures into a :class:`SearchError` naming the event."""
+    import requests
+
+    try:
+        from asf_search.exceptions import ASFError
+    except ImportError:  # pragma: no cover - asf_search is a dependency
+        ASFError = RuntimeError  # noqa: N806
+    try:
+        return list(search_fn(**query))
+    except (requests.RequestException, ASFError, OSError) as exc:
+        raise SearchError(
+            f"event {eid}: the ASF search ({query.get('processingLevel')}) failed: {type(exc).__name__}: "
+            f"{str(exc)[:300]}. Check the network connection and https://status.earthdata.nasa.gov; "
+            "nothing was written, the search runs again next time."
+        ) from exc
 ALL_SUBSWATHS = ["IW1", "IW2", "IW3"]
 _CROSS = {"VV": "VH", "HH": "HV", "VH": "VV", "HV": "HH"}
 
@@ -165,7 +188,7 @@ def common_bursts(ref_bursts: Sequence[Scene], sec_bursts: Sequence[Scene], lat:
     }
 
 
-def _burst_lookup(pair: Pair, lat: float, lon: float, cfg: dict[str, Any], search_fn: SearchFn) -> dict[str, Any]:
+def _burst_lookup(pair: Pair, lat: float, lon: float, cfg: dict[str, Any], search_fn: SearchFn, eid: str) -> dict[str, Any]:
     """Subswaths/bursts of a full-SLC pair from ASF's burst catalogue (one BURST query per date)."""
     radius_km = float(cfg.get("subswath_radius_km", 10.0))
     aoi = coverage.area_of_interest(lat, lon, radius_km).wkt
@@ -183,7 +206,7 @@ def _burst_lookup(pair: Pair, lat: float, lon: float, cfg: dict[str, Any], searc
             "end": iso(scene.stop + dt.timedelta(seconds=5)),
             "maxResults": int(cfg.get("max_results", 500)),
         }
-        bursts = [b for b in _to_scenes(search_fn(**query), []) if b.absolute_orbit == scene.absolute_orbit and b.is_burst]
+        bursts = [b for b in _to_scenes(_run_query(search_fn, eid, query), []) if b.absolute_orbit == scene.absolute_orbit and b.is_burst]
         found.append(bursts)
     result = common_bursts(found[0], found[1], lat, lon, radius_km)
     result["source"] = "asf_burst_catalogue"
@@ -229,7 +252,7 @@ def find_pairs(event: dict[str, Any], cfg: dict[str, Any], search_fn: SearchFn |
     burst_mode = bool(cfg.get("burst_products", False))
     query = build_query(t, lat, lon, cfg, burst_mode)
     extra: list[dict[str, Any]] = []
-    products = list(search_fn(**query))
+    products = _run_query(search_fn, eid, query)
     truncated = len(products) >= int(query["maxResults"])
     if truncated:
         log.warning("%s: ASF returned %d results, the search.max_results limit; some acquisitions may be missing", eid, len(products))
@@ -244,15 +267,10 @@ def find_pairs(event: dict[str, Any], cfg: dict[str, Any], search_fn: SearchFn |
             cov = common_bursts(pair.reference.members, pair.secondary.members, lat, lon, float(cfg.get("subswath_radius_km", 10.0)))
             cov["source"] = "asf_burst_products"
         else:
-            try:
-                cov = _burst_lookup(pair, lat, lon, cfg, search_fn)
-            except Exception as exc:  # the catalogue is an optional refinement: never lose the pair over it
-                log.warning("%s: burst catalogue lookup failed (%s); keeping all subswaths", eid, exc)
-                cov = {"subswaths": [], "source": f"lookup failed: {type(exc).__name__}"}
+            cov = _burst_lookup(pair, lat, lon, cfg, search_fn, eid)  # a failed query fails the search (retried)
             if not cov["subswaths"]:
-                why = cov.get("source", "")
                 cov = {"subswaths": list(ALL_SUBSWATHS), "bursts": {}, "full_burst_ids": [],
-                       "source": "all subswaths: burst catalogue gave no coverage" + (f" ({why})" if why.startswith("lookup failed") else "")}
+                       "source": "all subswaths: burst catalogue gave no coverage"}
         if burst_mode and not cov["subswaths"]:
             continue  # cannot happen for a valid pair (its union covers the epicentre), kept defensive
         pairs.append(_pair_record(pair, cov, cfg))
