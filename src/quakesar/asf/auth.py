@@ -55,7 +55,9 @@ class EarthdataSession(requests.Session):
         self._has_token = bool(token)
         if token:
             self.headers["Authorization"] = f"Bearer {token}"
-        self.headers["User-Agent"] = "quakesar (+https://github.com/quakesar)"
+        from quakesar import __version__
+
+        self.headers["User-Agent"] = f"quakesar/{__version__} python-requests/{requests.__version__}"
 
     def is_trusted(self, url: str) -> bool:
         host = (urlparse(url).hostname or "").lower()

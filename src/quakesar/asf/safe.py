@@ -19,8 +19,9 @@ by IPF >= 3.40 annotations and by ASF's burst catalogue): with the nominal orbit
 share an id, IW3's start being the next cycle's); ``phase_IWn`` moves each to mid-cycle so that
 floor() is far from a boundary. Checked against the ``burstId`` of IPF >= 3.40 annotations and
 ASF's burst catalogue (tests/test_asf_safe.py: all fractional parts within 0.50 +- 0.04).
-Relative orbit from the absolute orbit: S1A ``(abs - 73) mod 175 + 1``, S1B
-``(abs - 27) mod 175 + 1`` (ESA orbit numbering).
+The relative orbit comes from ``manifest.safe`` (``relativeOrbitNumber``), or, for a lone
+annotation, from the absolute orbit: S1A ``(abs - 73) mod 175 + 1``, S1B ``(abs - 27) mod 175 + 1``
+(ESA orbit numbering; other units need the manifest).
 
 Zips are read in place (``zipfile``), never unpacked.
 """
@@ -148,8 +149,21 @@ def _text(root: ET.Element, path: str, source: str) -> str:
     return node.text.strip()
 
 
-def parse_annotation(xml: bytes, source: str = "<annotation>") -> SwathAnnotation:
-    """Parse one subswath annotation XML (Sentinel-1 Product Specification, ``product`` schema)."""
+def manifest_relative_orbit(reader: SafeReader) -> int | None:
+    """``relativeOrbitNumber`` (start) from the SAFE's ``manifest.safe``, or None when absent."""
+    names = [n for n in reader.names() if n.replace("\\", "/").split("/")[-1] == "manifest.safe"]
+    if not names:
+        return None
+    m = re.search(rb"<safe:relativeOrbitNumber[^>]*>\s*(\d+)\s*<", reader.read(names[0]))
+    return int(m.group(1)) if m else None
+
+
+def parse_annotation(xml: bytes, source: str = "<annotation>", track: int | None = None) -> SwathAnnotation:
+    """Parse one subswath annotation XML (Sentinel-1 Product Specification, ``product`` schema).
+
+    ``track``: the relative orbit when known (from the manifest); otherwise derived from the
+    absolute orbit for S1A/S1B.
+    """
     try:
         root = ET.fromstring(xml)
     except ET.ParseError as exc:
@@ -159,7 +173,8 @@ def parse_annotation(xml: bytes, source: str = "<annotation>") -> SwathAnnotatio
     pol = _text(root, "adsHeader/polarisation", source).upper()
     abs_orbit = int(_text(root, "adsHeader/absoluteOrbitNumber", source))
     direction = _text(root, "generalAnnotation/productInformation/pass", source).lower()
-    track = relative_orbit(mission, abs_orbit)
+    if track is None:
+        track = relative_orbit(mission, abs_orbit)
     lpb = int(_text(root, "swathTiming/linesPerBurst", source))
 
     grid: dict[int, list[tuple[int, float, float]]] = {}
@@ -200,7 +215,8 @@ def read_safe(path: str | Path, polarisation: str = "VV") -> list[SwathAnnotatio
         names = annotation_names(reader, polarisation)
         if not names:
             raise ValueError(f"{path}: no {polarisation} subswath annotation found under */annotation/")
-        return [parse_annotation(reader.read(n), f"{path}!{n}") for n in names]
+        track = manifest_relative_orbit(reader)
+        return [parse_annotation(reader.read(n), f"{path}!{n}", track) for n in names]
 
 
 def coverage(annotations: list[SwathAnnotation], lat: float, lon: float, radius_km: float) -> dict[str, Any]:
