@@ -5,7 +5,8 @@
   in Geology and Geophysics*), flat beyond 50 km wavelength, scaled to a relief (std) of
   100-700 m around a base height of 0-1500 m, clipped at 0; sea (the land mask) is at 0 m.
 * GeoTIFF (``simulate.dem``): a geographic (EPSG:4326) single-band raster sampled bilinearly at
-  each point's latitude/longitude; nodata and points outside the raster get height 0 m and
+  each ground-grid node's latitude/longitude (grid spacing: the DEM posting or the pixel size, whichever
+  is coarser); nodata and points outside the raster get height 0 m and
   the covered fraction is recorded.
 """
 
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from scipy.ndimage import map_coordinates
 
+from quakesar.geodesy import EARTH_RADIUS_M
 from quakesar.synthetic.spectral import powerlaw_psd, spectral_field
 
 FRACTAL_EXPONENT = 3.6
@@ -61,6 +63,11 @@ class GeoTiffDem:
                 return cls(path, data, t.c, t.f, t.a, t.e)
         except rasterio.errors.RasterioIOError as exc:
             raise ValueError(f"simulate.dem {path}: cannot read the DEM GeoTIFF ({exc})") from None
+
+    @property
+    def posting_m(self) -> float:
+        """North-south pixel size in metres (on the mean Earth sphere)."""
+        return abs(self.dlat) * np.pi / 180.0 * EARTH_RADIUS_M
 
     def sample(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
         """Bilinear heights at (lat, lon); NaN outside the raster or at nodata."""

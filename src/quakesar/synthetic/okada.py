@@ -12,7 +12,7 @@ end of the fault's *lower* edge at depth ``d`` > 0; the fault spans ``0 <= x <= 
 
 Singular cases (Okada 1985 p. 1144; Okada 1992): ``cos(dip) = 0`` uses the vertical-fault
 I-terms; ``R + eta = 0`` replaces ``ln(R + eta)`` by ``-ln(R - eta)`` and drops ``1/(R + eta)``;
-``R + xi = 0`` drops ``1/(R + xi)``; ``q = 0`` sets ``atan(xi eta / (q R))`` to 0; ``xi = 0``
+``R + xi = 0`` drops ``1/(R + xi)``; ``R = 0`` (a corner of the fault on the surface) gives 0; ``q = 0`` sets ``atan(xi eta / (q R))`` to 0; ``xi = 0``
 sets ``I5`` to 0.
 """
 
@@ -40,7 +40,7 @@ def _chinnery_term(xi: np.ndarray, eta: np.ndarray, q: np.ndarray, sd: float, cd
     dtil = eta * sd - q * cd
 
     r_eta = r + eta
-    sing_eta = r_eta <= _TINY * np.maximum(r, 1.0)
+    sing_eta = (r_eta <= _TINY * np.maximum(r, 1.0)) & (r > _TINY)
     with np.errstate(divide="ignore", invalid="ignore"):
         ln_r_eta = np.where(sing_eta, -np.log(np.where(sing_eta, r - eta, 1.0)), np.log(np.where(sing_eta, 1.0, r_eta)))
     inv_r_eta = _safe_inv(np.where(sing_eta, 0.0, r_eta))
@@ -88,6 +88,10 @@ def _chinnery_term(xi: np.ndarray, eta: np.ndarray, q: np.ndarray, sd: float, cd
         ux += u3 * (q * q * inv_r * inv_r_eta - i3 * sd * sd)
         uy += u3 * (-dtil * q * inv_r * inv_r_xi - sd * b - i1 * sd * sd)
         uz += u3 * (ytil * q * inv_r * inv_r_xi + cd * b - i5 * sd * sd)
+    at_corner = r <= _TINY    # observation point on a fault corner at the surface: undefined, set to 0 (Okada 1992)
+    if np.any(at_corner):
+        for comp in (ux, uy, uz):
+            comp[at_corner] = 0.0
     return ux, uy, uz
 
 
@@ -113,7 +117,8 @@ def okada85(x: ArrayLike, y: ArrayLike, depth: float, dip_deg: float, length: fl
     uy = np.zeros(x.shape)
     uz = np.zeros(x.shape)
     for xi, eta, sign in ((x, p, 1.0), (x, p - width, -1.0), (x - length, p, -1.0), (x - length, p - width, 1.0)):
-        fx, fy, fz = _chinnery_term(xi, eta, q, sd, cd, u1, u2, u3, m)
+        with np.errstate(divide="ignore", invalid="ignore"):   # singular points are zeroed in _chinnery_term
+            fx, fy, fz = _chinnery_term(xi, eta, q, sd, cd, u1, u2, u3, m)
         ux += sign * fx
         uy += sign * fy
         uz += sign * fz

@@ -240,7 +240,15 @@ def plan_pair(event: Mapping[str, Any], cfg: Mapping[str, Any] | None, seed: int
     atm = atmosphere.draw_atmosphere(cfg, event_rng(seed, eid, "atmosphere/scalars"), 0.5 * s_len, g_c)
 
     # ground grid over the frame (plus a margin for misregistered positions)
-    spacing = max(GROUND_SPACING_M, 1.5 * grids["IW1"].azimuth_spacing_m) if reduction > 1 else GROUND_SPACING_M
+    # ground grid spacing: 90 m at full resolution; in reduced mode 1.5 azimuth pixels (smooth fields), or, with a
+    # real DEM, the finer of the pixel's ground size and the DEM's posting (so that relief is not smoothed away)
+    demfile = dem.GeoTiffDem.open(cfg["dem"]) if cfg["dem"] else None
+    iw1 = grids["IW1"]
+    if demfile is not None:
+        ground_px = min(iw1.azimuth_spacing_m, iw1.range_spacing_m / math.sin(math.radians(s1geometry.SUBSWATHS["IW1"][0])))
+        spacing = max(demfile.posting_m, ground_px, 30.0)
+    else:
+        spacing = max(GROUND_SPACING_M, 1.5 * iw1.azimuth_spacing_m) if reduction > 1 else GROUND_SPACING_M
     margin = 2.0 * spacing
     s0, g0 = -margin, g_lo - margin
     shape = (int(math.ceil((s_len + 2 * margin) / spacing)) + 1, int(math.ceil((g_hi - g_lo + 2 * margin) / spacing)) + 1)
@@ -254,8 +262,7 @@ def plan_pair(event: Mapping[str, Any], cfg: Mapping[str, Any] | None, seed: int
     land = globe.is_land(np.clip(clat, -89.999, 89.999), (clon + 180.0) % 360.0 - 180.0).astype(np.float64)
 
     dem_info: dict[str, Any]
-    if cfg["dem"]:
-        demfile = dem.GeoTiffDem.open(cfg["dem"])
+    if demfile is not None:
         fs = s0 + spacing * np.arange(shape[0])
         fg = g0 + spacing * np.arange(shape[1])
         flat, flon = frame.latlon(fs[:, None], fg[None, :])

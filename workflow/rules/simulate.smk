@@ -1,0 +1,42 @@
+# Simulate stage: the embedded default data source. One job per event simulates the event's
+# synthetic Sentinel-1 pair and writes one scene per configured subswath
+# (docs/architecture.md "Synthetic scene", docs/synthetic.md).
+
+
+def simulate_mem_mb(wildcards, attempt):
+    """Full resolution: one line block of a 25k-sample subswath plus the frame's ground fields
+    (peak RSS in benchmarks/results/simulate_fullres.json); reduced mode: a few hundred MB."""
+    full = config["simulate"]["mode"] == "full"
+    return (8000 if full else 1500) * attempt
+
+
+_SIM_SUBSWATHS = list(config["simulate"]["subswaths"])
+_SIM_QUICKLOOKS = (
+    {"quicklooks": expand(res("scenes/{{event}}/{iw}.png"), iw=_SIM_SUBSWATHS)}
+    if config["simulate"]["quicklook"] else {}
+)
+
+
+rule simulate:
+    """Synthetic SLC pair (reference, secondary), geometry and ground truth of one event, one HDF5
+    per subswath, plus wrapped-phase quicklooks."""
+    input:
+        record=event_record,
+    output:
+        scenes=expand(res("scenes/{{event}}/{iw}.h5"), iw=_SIM_SUBSWATHS),
+        **_SIM_QUICKLOOKS,
+    params:
+        cfg=config["simulate"],
+        seed=config["seed"],
+        subswaths=_SIM_SUBSWATHS,
+    threads: 1
+    resources:
+        mem_mb=simulate_mem_mb,
+    log:
+        "logs/simulate/{event}.log",
+    benchmark:
+        res("benchmarks/simulate/{event}.tsv")
+    conda:
+        "../../envs/simulate.yaml"
+    script:
+        "../scripts/simulate.py"
