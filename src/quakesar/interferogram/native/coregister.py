@@ -123,10 +123,11 @@ def estimate_offset(reference: h5py.Dataset | np.ndarray, secondary: h5py.Datase
     cols0 = np.linspace(0, nc - size_c, grid[1]).round().astype(int) if nc > size_c else np.array([0])
     offsets, peaks = [], []
     for r0 in np.unique(rows0):
+        # one read per band of chip lines (chunks of line-blocked files are read once, not per chip)
+        band_a = np.asarray(reference[r0:r0 + size_r])
+        band_b = np.asarray(secondary[r0:r0 + size_r])
         for c0 in np.unique(cols0):
-            a = np.asarray(reference[r0:r0 + size_r, c0:c0 + size_c])
-            b = np.asarray(secondary[r0:r0 + size_r, c0:c0 + size_c])
-            d0, d1, peak = chip_offset(a, b, upsample=upsample)
+            d0, d1, peak = chip_offset(band_a[:, c0:c0 + size_c], band_b[:, c0:c0 + size_c], upsample=upsample)
             if peak >= min_peak and np.isfinite(d0):
                 offsets.append((d0, d1))
                 peaks.append(peak)
@@ -138,7 +139,7 @@ def estimate_offset(reference: h5py.Dataset | np.ndarray, secondary: h5py.Datase
     return OffsetEstimate(float(med[0]), float(med[1]), off, np.asarray(peaks))
 
 
-def shift_block(block: np.ndarray, frac_rows: float, frac_cols: float) -> np.ndarray:
+def shift_block(block: np.ndarray, frac_rows: float, frac_cols: float, workers: int = FFT_WORKERS) -> np.ndarray:
     """``out(x) = block(x + f)`` by the exact band-limited shift (phase ramp on the 2-D spectrum).
 
     The block is treated as periodic; callers pad it (halo lines, zero columns) and crop.
@@ -147,16 +148,16 @@ def shift_block(block: np.ndarray, frac_rows: float, frac_cols: float) -> np.nda
     if frac_rows == 0.0 and frac_cols == 0.0:
         return block.astype(np.complex64, copy=True)
     n0, n1 = block.shape
-    spec = sfft.fft2(block.astype(np.complex64, copy=False), workers=FFT_WORKERS)
+    spec = sfft.fft2(block.astype(np.complex64, copy=False), workers=workers)
     ramp0 = np.exp(2j * np.pi * frac_rows * sfft.fftfreq(n0)).astype(np.complex64)
     ramp1 = np.exp(2j * np.pi * frac_cols * sfft.fftfreq(n1)).astype(np.complex64)
     spec *= ramp0[:, None]
     spec *= ramp1[None, :]
-    return sfft.ifft2(spec, workers=FFT_WORKERS, overwrite_x=True)
+    return sfft.ifft2(spec, workers=workers, overwrite_x=True)
 
 
 def resample_rows(secondary: h5py.Dataset | np.ndarray, r0: int, r1: int, offset_rows: float,
-                  offset_cols: float, halo: int = 32) -> np.ndarray:
+                  offset_cols: float, halo: int = 32, workers: int = FFT_WORKERS) -> np.ndarray:
     """Coregistered secondary lines ``[r0, r1)`` on the reference grid: ``s'(r, c) = s(r + d_r, c + d_c)``.
 
     Integer parts of the offset move the read window; the fractional parts are an FFT shift of the
@@ -172,5 +173,5 @@ def resample_rows(secondary: h5py.Dataset | np.ndarray, r0: int, r1: int, offset
     n_fft_r = sfft.next_fast_len(r1 - r0 + 2 * halo)
     top = (n_fft_r - (r1 - r0)) // 2
     window = read_window(secondary, r0 + ir - top, r0 + ir - top + n_fft_r, ic - left, ic - left + n_fft_c)
-    shifted = shift_block(window, fr, fc)
+    shifted = shift_block(window, fr, fc, workers)
     return np.ascontiguousarray(shifted[top:top + (r1 - r0), left:left + nc]).astype(np.complex64, copy=False)
