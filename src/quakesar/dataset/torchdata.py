@@ -20,8 +20,10 @@ handles are not fork-safe). ``latlon_planes`` appends two constant planes, patch
 /work/shared/notes/prior-work.md for why they leak location with patch-level splits).
 
 ``augment=True`` applies a random dihedral transform (:mod:`quakesar.dataset.augment`) with
-the exactly consistent label transform; the draw for a row depends only on ``seed``, the
-patch id and the epoch (:meth:`PatchDataset.set_epoch`), never on the worker.
+the exactly consistent label transform. The draws of an epoch are made once, when the epoch is
+set (:meth:`PatchDataset.set_epoch`), from ``event_rng(seed, split, "augment/epoch{e}")`` over the
+dataset's rows: they depend on the seed, the split's rows and the epoch, never on the worker or
+the order in which items are read.
 """
 
 from __future__ import annotations
@@ -95,7 +97,10 @@ class PatchDataset(Dataset):
             corners = {k: (self.frame[f"corner_{k}_lat"].to_numpy(float), self.frame[f"corner_{k}_lon"].to_numpy(float))
                        for k in CORNER_KEYS}
             self.basis = axis_vectors(corners, self.center[:, 0], self.center[:, 1])
-        self._files: dict[str, h5py.File] = {}
+        self._split_name = str(split)
+        self._draws = np.zeros(len(self.rows), dtype=np.int64)
+        self.set_epoch(0)
+        self._files: dict[str, h5py.Dataset] = {}
         self._pid: int | None = None
 
     def __len__(self) -> int:
@@ -104,37 +109,41 @@ class PatchDataset(Dataset):
     def set_epoch(self, epoch: int) -> None:
         """Choose the augmentation draws of ``epoch`` (call before building each epoch's iterator)."""
         self.epoch = int(epoch)
+        if self.augment:
+            rng = event_rng(self.seed, self._split_name, f"augment/epoch{self.epoch}")
+            self._draws = rng.integers(0, 8, size=len(self.rows))
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state["_files"], state["_pid"] = {}, None
         return state
 
-    def _file(self, path: str) -> h5py.File:
-        if self._pid != os.getpid():  # first use in this process (e.g. a freshly forked worker)
+    def _patches(self, path: str) -> h5py.Dataset:
+        """The ``patches`` dataset of ``path``, opened once per process (e.g. in each forked worker)."""
+        if self._pid != os.getpid():  # first use in this process: never reuse a handle inherited by fork
             self._files, self._pid = {}, os.getpid()
-        f = self._files.get(path)
-        if f is None:
+        ds = self._files.get(path)
+        if ds is None:
             try:
-                f = h5py.File(path, "r")
-            except OSError as exc:
-                raise OSError(f"{path}: cannot open patch file listed in {self.index_csv} ({exc})") from exc
-            self._files[path] = f
-        return f
+                ds = h5py.File(path, "r")["patches"]
+            except (OSError, KeyError) as exc:
+                raise OSError(f"{path}: cannot open the patches listed in {self.index_csv} ({exc})") from exc
+            self._files[path] = ds
+        return ds
 
     def transform_for(self, k: int) -> Dihedral:
         """The augmentation of item ``k`` in the current epoch (identity without ``augment``)."""
         if not self.augment:
             return Dihedral()
-        draw = event_rng(self.seed, self.patch_ids[k], f"augment/epoch{self.epoch}").integers(8)
-        return Dihedral.from_index(int(draw))
+        return Dihedral.from_index(int(self._draws[k]))
 
     def __getitem__(self, k: int) -> tuple[torch.Tensor, dict[str, torch.Tensor], int]:
-        x = np.asarray(self._file(self.paths[k])["patches"][self.h5_index[k]], dtype=np.float32)
+        x = np.asarray(self._patches(self.paths[k])[self.h5_index[k]], dtype=np.float32)
         if self.mean is not None:
             if self.mean.shape[0] != x.shape[0]:
                 raise ValueError(f"{self.paths[k]}: {x.shape[0]} channels but norm_stats has {self.mean.shape[0]}")
-            x = (x - self.mean) / self.std
+            x -= self.mean
+            x /= self.std
         tgt = {name: float(self.targets[name][k]) for name in TARGETS}
         t = self.transform_for(k)
         if t != Dihedral():
