@@ -5,8 +5,8 @@ rule dataset:
     """index.csv (no pixel copies), splits.json (events grouped by shared scene / overlapping
     footprint and time, stratified by magnitude), norm_stats.json (training split only), summary."""
     input:
-        csvs=expand(RESULTS + "/patches/{event}.csv", event=EVENTS),
-        h5=expand(RESULTS + "/patches/{event}.h5", event=EVENTS),
+        csvs=expand(res("patches/{event}.csv"), event=EVENTS),
+        h5=expand(res("patches/{event}.h5"), event=EVENTS),
     output:
         index=res("dataset/index.csv"),
         splits=res("dataset/splits.json"),
