@@ -51,7 +51,7 @@ def test_learning_rules_end_to_end(tmp_path):
     csvs = write_patch_files(index, tmp_path / "results" / "patches")
     build_dataset(csvs, {"fractions": {"train": 0.6, "val": 0.2, "test": 0.2}, "holdout": "event", "magnitude_bins": 1}, 7,
                   tmp_path / "results" / "dataset")
-    cfg = {"results": "results", "train": {"tasks": ["epicentre", "magnitude"], "models": ["smallcnn"], "seeds": [0], "epochs": 2,
+    cfg = {"results": "results", "train": {"tasks": ["magnitude"], "models": ["smallcnn"], "seeds": [0], "epochs": 2,
                                            "batch_size": 8, "num_workers": 0, "threads": 1, "bootstrap": 100, "device": "cpu"},
            "ablation": {"model": "smallcnn", "lambdas": [0.0, 1.0], "seeds": [1], "epochs": 1}}
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
@@ -62,13 +62,13 @@ def test_learning_rules_end_to_end(tmp_path):
     run = subprocess.run(cmd, capture_output=True, text=True, timeout=175)
     assert run.returncode == 0, run.stderr[-3000:]
     r = tmp_path / "results"
-    assert json.loads((r / "models/epicentre/smallcnn/seed0/metrics.json").read_text())["task"] == "epicentre"
+    assert json.loads((r / "models/magnitude/smallcnn/seed0/metrics.json").read_text())["task"] == "magnitude"
     ab = json.loads((r / "ablation/ranking.json").read_text())
     assert ab["comparisons"][0]["seeds"] == [1] and (r / "models/magnitude/smallcnn/lambda1_seed1/predictions.csv").is_file()
     md = (r / "report/summary.md").read_text()
-    assert "## epicentre" in md and "Ranking ablation" in md
-    assert set(pd.read_csv(r / "report/metrics.csv")["task"]) == {"epicentre", "magnitude"}
-    for f in ("logs/train/epicentre/smallcnn/seed0.log", "results/benchmarks/ablation/ablation.tsv"):
+    assert "## magnitude" in md and "Ranking ablation" in md and "baseline: training mean" in md
+    assert set(pd.read_csv(r / "report/metrics.csv")["task"]) == {"magnitude"}
+    for f in ("logs/train/magnitude/smallcnn/seed0.log", "results/benchmarks/ablation/ablation.tsv"):
         assert (tmp_path / f).is_file(), f
     # nothing left to do: the rules' outputs are complete
     again = subprocess.run([*cmd, "-n"], capture_output=True, text=True)
