@@ -242,3 +242,50 @@ def test_augmentation_draws_are_seeded_and_vary_by_epoch(patch_set: tuple[Path, 
     assert len(set(draws)) > 3
     a.set_epoch(1)
     assert [a.transform_for(k) for k in range(len(a))] != draws
+
+
+def test_grouping_rules_on_footprints_times_and_antimeridian() -> None:
+    from quakesar.dataset.split import group_events
+
+    def fp(eid, scene, s, n, w, e, t0, t1):
+        return dict(event_id=eid, scene_id=scene, source_file="IW1.h5", footprint_south=s, footprint_north=n,
+                    footprint_west=w, footprint_east=e, reference_time=t0, secondary_time=t1)
+    rows = pd.DataFrame([
+        fp("a", "p1", 0, 1, 179.5, -179.6, "2020-01-01", "2020-01-13"),   # crosses the antimeridian
+        fp("b", "p2", 0.5, 1.5, -179.8, -179.0, "2020-01-10", "2020-01-22"),  # overlaps a across 180, same time
+        fp("c", "p3", 0.5, 1.5, 179.0, 179.6, "2021-01-10", "2021-01-22"),  # overlaps a, a year later
+        fp("d", "p4", 5, 6, 10, 11, "2020-01-01", "2020-01-13"),          # elsewhere, same time
+        fp("e", "p4", 50, 51, 10, 11, "2019-01-01", "2019-01-13"),        # shares d's scene id
+    ])
+    g = group_events(rows, "event")
+    assert g["a"] == g["b"] == "a" and g["c"] == "c" and g["d"] == g["e"] == "d"
+    g = group_events(rows, "spatial")
+    assert g["a"] == g["b"] == g["c"] and g["d"] == g["e"] != g["a"]
+
+
+def test_handles_are_not_shared_across_processes(patch_set: tuple[Path, list[Path]]) -> None:
+    """A handle opened in one process is never used in another: pickling drops it, a new pid reopens."""
+    import pickle
+
+    root, csvs = patch_set
+    build_dataset(csvs, {}, 2, root / "ds_pid")
+    ds = PatchDataset(root / "ds_pid" / "index.csv", "train", None, None)
+    first = ds._patches(ds.paths[0])
+    assert ds._patches(ds.paths[0]) is first
+    assert pickle.loads(pickle.dumps(ds))._files == {}
+    ds._pid = -1  # as seen from a forked worker
+    assert ds._patches(ds.paths[0]) is not first
+
+
+def test_cli_subcommands_call_the_stage_functions(tmp_path: Path) -> None:
+    from quakesar.cli import main
+
+    make_interferogram(tmp_path / "IW1.h5", 200, 200)
+    record = tmp_path / "e9.json"
+    record.write_text(json.dumps(_event("e9", 35.1, 40.1, 6.0, "2020-01-05T00:00:00Z")))
+    sets = ["--set", "patches.window=100", "--set", "patches.size=10"]
+    assert main([*sets, "patches", "--event", str(record), "--interferograms", str(tmp_path / "IW1.h5"),
+                 "--out-dir", str(tmp_path / "p")]) == 0
+    assert len(pd.read_csv(tmp_path / "p" / "e9.csv")) == 4
+    assert main(["dataset", "--patches-dir", str(tmp_path / "p"), "--out-dir", str(tmp_path / "d")]) == 0
+    assert len(pd.read_csv(tmp_path / "d" / "index.csv")) == 4

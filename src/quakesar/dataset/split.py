@@ -53,13 +53,6 @@ class _UnionFind:
             self.parent[hi] = lo
 
 
-def _lon_overlap(w1: float, e1: float, w2: float, e2: float) -> bool:
-    """Overlap of two longitude intervals [west, east] that may cross the antimeridian (west > east)."""
-    def parts(w: float, e: float) -> list[tuple[float, float]]:
-        return [(w, e)] if w <= e else [(w, 180.0), (-180.0, e)]
-    return any(a0 <= b1 and b0 <= a1 for a0, a1 in parts(w1, e1) for b0, b1 in parts(w2, e2))
-
-
 def footprints(index: pd.DataFrame) -> pd.DataFrame:
     """One row per (event, source interferogram): scene id, footprint bbox, acquisition window, time, magnitude."""
     cols = ["event_id", "scene_id", "source_file", "footprint_south", "footprint_north", "footprint_west",
@@ -79,19 +72,25 @@ def group_events(index: pd.DataFrame, holdout: str = "event") -> dict[str, str]:
         ids = sorted(sub["event_id"].astype(str).unique())
         for other in ids[1:]:
             uf.union(ids[0], other)
-    rec = fp.to_dict("records")
-    for a in range(len(rec)):
-        for b in range(a + 1, len(rec)):
-            ra, rb = rec[a], rec[b]
-            if ra["event_id"] == rb["event_id"]:
-                continue
-            space = (ra["footprint_south"] <= rb["footprint_north"] and rb["footprint_south"] <= ra["footprint_north"]
-                     and _lon_overlap(ra["footprint_west"], ra["footprint_east"], rb["footprint_west"], rb["footprint_east"]))
-            if not space:
-                continue
-            time = ra["t0"] <= rb["t1"] and rb["t0"] <= ra["t1"]
-            if time or holdout == "spatial":
-                uf.union(str(ra["event_id"]), str(rb["event_id"]))
+    ev = fp["event_id"].astype(str).to_numpy()
+    s, n = fp["footprint_south"].to_numpy(float), fp["footprint_north"].to_numpy(float)
+    w, e = fp["footprint_west"].to_numpy(float), fp["footprint_east"].to_numpy(float)
+    e = np.where(e < w, e + 360.0, e)  # a footprint across the antimeridian: [west, east + 360]
+    t0 = fp["t0"].to_numpy(dtype="datetime64[ns]")
+    t1 = fp["t1"].to_numpy(dtype="datetime64[ns]")
+    for a in range(len(fp)):  # one row of the pairwise overlap matrix at a time (memory O(n))
+        b = np.arange(a + 1, len(fp))
+        if not b.size:
+            break
+        lat_ok = (s[a] <= n[b]) & (s[b] <= n[a])
+        lon_ok = np.zeros(b.size, bool)
+        for shift in (-360.0, 0.0, 360.0):
+            lon_ok |= (w[a] <= e[b] + shift) & (w[b] + shift <= e[a])
+        link = lat_ok & lon_ok & (ev[b] != ev[a])
+        if holdout != "spatial":
+            link &= (t0[a] <= t1[b]) & (t0[b] <= t1[a])
+        for other in np.unique(ev[b[link]]):
+            uf.union(str(ev[a]), str(other))
     return {e: uf.find(e) for e in events}
 
 
