@@ -25,3 +25,23 @@ wildcard_constraints:
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/catalog.smk"
+include: "workflow/rules/search.smk"
+include: "workflow/rules/download.smk"
+include: "workflow/rules/simulate.smk"
+include: "workflow/rules/interferogram.smk"
+include: "workflow/rules/patches.smk"
+include: "workflow/rules/dataset.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/ablation.smk"
+include: "workflow/rules/report.smk"
+
+
+rule all:
+    """Everything: catalog, per-event data, dataset, trained models, ablation and report."""
+    input:
+        res("catalog/events.csv"),
+        res("dataset/index.csv"),
+        TRAIN_TARGETS,
+        ABLATION_TARGETS,
+        REPORT_TARGETS,
+    default_target: True

@@ -80,6 +80,9 @@ def _cross_field_problems(config: dict[str, Any]) -> list[str]:
     if source == "asf" and backend == "native":
         problems.append("interferogram.backend: the native backend needs coregistrable SLC pairs (source 'synthetic'); "
                         "for source 'asf' use 'snap'")
+    if backend == "snap" and config.get("search", {}).get("burst_products"):
+        problems.append("search.burst_products: ASF burst products are single-burst TIFFs that SNAP's TOPSAR chain "
+                        "cannot read; use full SLCs (burst_products: false) with interferogram.backend 'snap'")
     cat = config.get("catalog", {})
     for lo, hi in (("min_magnitude", "max_magnitude"), ("min_depth_km", "max_depth_km")):
         if cat.get(lo) is not None and cat.get(hi) is not None and cat[lo] > cat[hi]:
