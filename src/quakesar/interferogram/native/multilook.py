@@ -19,12 +19,21 @@ def multilooked_shape(shape: tuple[int, int], looks_az: int, looks_rg: int) -> t
 
 
 def multilook(x: np.ndarray, looks_az: int, looks_rg: int) -> np.ndarray:
-    """Mean over disjoint ``looks_az x looks_rg`` blocks (dtype kept: complex64 stays complex64)."""
+    """Mean over disjoint ``looks_az x looks_rg`` blocks (dtype kept: complex64 stays complex64).
+
+    Accumulated as ``looks_az * looks_rg`` strided slice additions (one pass over the input in all),
+    which is several times faster than a reduction over a reshaped 4-D view.
+    """
     ny, nx = multilooked_shape(x.shape, looks_az, looks_rg)
     if looks_az == 1 and looks_rg == 1:
         return x[:ny, :nx].copy()
-    v = x[:ny * looks_az, :nx * looks_rg].reshape(ny, looks_az, nx, looks_rg)
-    return v.mean(axis=(1, 3), dtype=x.dtype if np.iscomplexobj(x) else np.float64).astype(x.dtype, copy=False)
+    acc_dtype = np.complex64 if np.iscomplexobj(x) else np.float32
+    acc = np.zeros((ny, nx), dtype=acc_dtype)
+    for a in range(looks_az):
+        for b in range(looks_rg):
+            acc += x[a:ny * looks_az:looks_az, b:nx * looks_rg:looks_rg]
+    acc *= np.float32(1.0 / (looks_az * looks_rg))
+    return acc.astype(x.dtype, copy=False)
 
 
 def multilooked_grid(grid: TiePointGrid, looks_az: int, looks_rg: int) -> TiePointGrid:
