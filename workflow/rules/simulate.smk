@@ -3,13 +3,6 @@
 # (docs/architecture.md "Synthetic scene", docs/synthetic.md).
 
 
-def simulate_mem_mb(wildcards, attempt):
-    """Full resolution: one line block of a 25k-sample subswath plus the frame's ground fields
-    (peak RSS in benchmarks/results/simulate_fullres.json); reduced mode: a few hundred MB."""
-    full = config["simulate"]["mode"] == "full"
-    return (8000 if full else 1500) * attempt
-
-
 _SIM_SUBSWATHS = list(config["simulate"]["subswaths"])
 _SIM_QUICKLOOKS = (
     {"quicklooks": expand(res("scenes/{{event}}/{iw}.png"), iw=_SIM_SUBSWATHS)}
@@ -31,7 +24,9 @@ rule simulate:
         subswaths=_SIM_SUBSWATHS,
     threads: 1
     resources:
-        mem_mb=simulate_mem_mb,
+        # full resolution: line blocks of a 25k-sample subswath plus the frame's ground fields (peak RSS in
+        # benchmarks/results/simulate_fullres.json); reduced mode: about 1.2 GB at reduction 8
+        mem_mb=lambda wildcards, attempt: (8000 if config["simulate"]["mode"] == "full" else 2000) * attempt,
     log:
         "logs/simulate/{event}.log",
     benchmark:

@@ -25,17 +25,19 @@ def spectral_field(shape: tuple[int, int], spacing_m: float, psd: Callable[[np.n
                    rng: np.random.Generator) -> np.ndarray:
     """Zero-mean, unit-std float32 field whose 2-D power spectrum is proportional to ``psd(|k|)``.
 
-    The field is periodic over ``shape``; callers that need aperiodic fields pad and crop.
+    Synthesised on a grid padded to fast FFT sizes (periodic there) and cropped to ``shape``.
     """
+    out_shape = shape
+    shape = (scipy.fft.next_fast_len(shape[0], real=True), scipy.fft.next_fast_len(shape[1], real=True))
     ky = np.fft.fftfreq(shape[0], d=spacing_m)
     kx = np.fft.rfftfreq(shape[1], d=spacing_m)
     k = np.hypot(ky[:, None], kx[None, :])
     amp = np.sqrt(np.maximum(psd(np.where(k > 0, k, np.inf)), 0.0)).astype(np.float32)
     amp[0, 0] = 0.0
     noise = rng.standard_normal(shape, dtype=np.float32)
-    spec = scipy.fft.rfft2(noise, workers=-1)
+    spec = scipy.fft.rfft2(noise)
     spec *= amp
-    field = scipy.fft.irfft2(spec, s=shape, workers=-1)
+    field = scipy.fft.irfft2(spec, s=shape)[:out_shape[0], :out_shape[1]]
     field -= field.mean()
     std = float(field.std())
     return field / (std if std > 0 else 1.0)
