@@ -170,6 +170,15 @@ def test_optional_channels(tmp_path: Path) -> None:
     assert np.allclose(x[:, 0], 0.3, atol=2e-3) and np.allclose(x[:, 1], 1.5, atol=2e-3)
     from quakesar.convention import phase_to_los
     assert np.allclose(x[:, 3], phase_to_los(x[:, 2].astype(np.float64)), atol=1e-4)
+    # NaN in a requested unwrapped raster makes those pixels invalid instead of poisoning the average
+    unw_nan = unw.copy()
+    unw_nan[:, :50] = np.nan
+    make_interferogram(tmp_path / "IW4.h5", 100, 100, unwrapped=unw_nan)
+    tile_event(event(), [tmp_path / "IW4.h5"], {"window": 100, "size": 10, "channels": ["unwrapped"]},
+               tmp_path / "n.h5", tmp_path / "n.csv")
+    assert pd.read_csv(tmp_path / "n.csv").valid_fraction.item() == pytest.approx(0.5)
+    with h5py.File(tmp_path / "n.h5") as f:
+        assert np.isfinite(f["patches"][()]).all()
     with pytest.raises(ValueError, match="unwrapped"):
         make_interferogram(tmp_path / "IW2.h5", 100, 100)
         tile_event(event(), [tmp_path / "IW2.h5"], {"window": 50, "size": 10, "channels": ["unwrapped"]},

@@ -10,9 +10,9 @@ fraction is below ``min_valid_fraction`` is dropped and counted under its reason
 read one strip of ``window`` rows at a time, so memory is bounded by
 ``window x columns`` whatever the raster's length.
 
-Validity of a pixel: the ``valid`` raster is non-zero (when present), ``i``, ``q`` and
-``coherence`` are finite, and ``(i, q) != (0, 0)`` (zero is the no-data fill of SNAP and of
-the native backend's burst gaps).
+Validity of a pixel: the ``valid`` raster is non-zero (when present), ``i``, ``q``,
+``coherence`` (and a requested ``unwrapped``/``los_displacement`` raster) are finite, and
+``(i, q) != (0, 0)`` (zero is the no-data fill of SNAP and of the native backend's burst gaps).
 
 Geometry (corners, centre, geodesic distance/bearing/offsets) comes from
 :mod:`quakesar.patches.geometry`. The detection label ``deformation`` is 1 when the peak
@@ -168,6 +168,13 @@ def _tile_one(path: Path, event: dict[str, Any], cfg: dict[str, Any], writer: _W
             mask = np.isfinite(i) & np.isfinite(q) & np.isfinite(coh) & ((i != 0) | (q != 0))
             if "valid" in f:
                 mask &= f["valid"][sl] != 0
+            extras = {}
+            if "unwrapped" in channels or ("los_displacement" in channels and "los_displacement" not in f):
+                extras["unwrapped"] = f["unwrapped"][sl]
+            if "los_displacement" in channels and "los_displacement" in f:
+                extras["los_displacement"] = f["los_displacement"][sl]
+            for arr in extras.values():  # a requested optional raster must be finite where a pixel counts
+                mask &= np.isfinite(arr)
             vf = _window_sums(mask.sum(axis=0), col_starts, window) / float(window * window)
             keep = vf >= float(cfg["min_valid_fraction"])
             keep &= vf > 0
@@ -177,11 +184,7 @@ def _tile_one(path: Path, event: dict[str, Any], cfg: dict[str, Any], writer: _W
             starts = [int(c) for c in col_starts[keep]]
             if not starts:
                 continue
-            strips = {"i": i, "q": q, "coherence": coh}
-            if "unwrapped" in channels or ("los_displacement" in channels and "los_displacement" not in f):
-                strips["unwrapped"] = f["unwrapped"][sl]
-            if "los_displacement" in channels and "los_displacement" in f:
-                strips["los_displacement"] = f["los_displacement"][sl]
+            strips = {"i": i, "q": q, "coherence": coh, **extras}
             avg = masked_area_average_strip(strips, None if mask.all() else mask, starts, window, size)
             if "los_displacement" in channels and "los_displacement" not in avg:
                 avg["los_displacement"] = phase_to_los(avg["unwrapped"], float(attrs.get("wavelength_m")))
