@@ -271,6 +271,19 @@ def test_early_stopping_and_best_checkpoint_not_last_epoch(dataset_dir, tmp_path
     assert res["stopped_early"] and res["epochs_run"] == best + 2 < 12
     # the test predictions come from the best checkpoint, not from the last epoch
     assert res["best_val_score"] == pytest.approx(hist["val_score"].min())
+    from quakesar.learning.tasks import TargetScaler
+
+    net = build_model("smallcnn", res["in_chans"], 1, res["img_size"])
+    net.load_state_dict(torch.load(tmp_path / "r" / "checkpoint.pt", weights_only=False)["model"])
+    net.eval()
+    test = factory_for(dataset_dir)("test", False)
+    with torch.no_grad():
+        z = net(torch.stack([test[i][0] for i in range(len(test))]))[:, 0].numpy()
+    sc = TargetScaler(**res["target_scaler"])
+    pred = pd.read_csv(tmp_path / "r" / "predictions.csv")
+    assert np.allclose(pred["pred_distance_km"], sc.inverse(z[:, None])[:, 0], rtol=1e-4)
+    last = torch.load(tmp_path / "r" / "last.pt", weights_only=False)["model"]
+    assert any(not torch.equal(v, last[k]) for k, v in net.state_dict().items())  # the last epoch differs from the best
 
 
 def test_magnitude_event_level_and_train_mean_baseline(dataset_dir, tmp_path):
