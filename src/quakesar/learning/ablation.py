@@ -90,7 +90,7 @@ def _plot(result: dict[str, Any], path: Path) -> None:
     from quakesar.learning.plots import plt, save_figure
 
     comps = result["comparisons"]
-    fig, ax = plt.subplots(1, 2, figsize=(9, 3.6))
+    fig, ax = plt.subplots(1, 2, figsize=(9, 3.6), layout="constrained")
     for c in comps:
         s = c["seeds"]
         m0 = [c["mae_lambda0"]["per_seed"][str(k)] for k in s]

@@ -54,7 +54,7 @@ def plot_curves(history: pd.DataFrame, path: Path) -> str:
 
 
 def plot_pred_vs_true(pred: pd.DataFrame, targets: list[str], path: Path) -> str:
-    fig, axes = plt.subplots(1, len(targets), figsize=(4 * len(targets), 3.8), squeeze=False)
+    fig, axes = plt.subplots(1, len(targets), figsize=(4 * len(targets), 3.8), squeeze=False, layout="constrained")
     for ax, t in zip(axes[0], targets):
         y, p = pred[t].to_numpy(float), pred[f"pred_{t}"].to_numpy(float)
         ax.scatter(y, p, s=6, alpha=0.5)
@@ -67,7 +67,7 @@ def plot_pred_vs_true(pred: pd.DataFrame, targets: list[str], path: Path) -> str
 
 def plot_error_vs(pred: pd.DataFrame, task: str, column: str, path: Path) -> str:
     err, label = abs_error(pred, task)
-    fig, ax = plt.subplots(figsize=(4.5, 3.5))
+    fig, ax = plt.subplots(figsize=(4.5, 3.5), layout="constrained")
     ax.scatter(pred[column].to_numpy(float), err, s=6, alpha=0.5)
     ax.set_xlabel(column)
     ax.set_ylabel(label)
@@ -80,7 +80,7 @@ def plot_event_maps(pred: pd.DataFrame, path: Path, seed: int, max_events: int =
     ids = sorted(ev["event_id"])
     if len(ids) > max_events:
         ids = sorted(event_rng(seed, "event-maps", "choice").choice(ids, size=max_events, replace=False))
-    fig, axes = plt.subplots(1, len(ids), figsize=(4 * len(ids), 4), squeeze=False)
+    fig, axes = plt.subplots(1, len(ids), figsize=(4 * len(ids), 4), squeeze=False, layout="constrained")
     for ax, eid in zip(axes[0], ids):
         g = pred[pred["event_id"] == eid]
         for _, r in g.iterrows():
