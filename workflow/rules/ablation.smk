@@ -4,7 +4,7 @@
 
 ABLATION_CFG = {**config["train"], "epochs": config["ablation"]["epochs"] or config["train"]["epochs"]}
 ABLATION_RUNS = expand(
-    RESULTS + "/models/magnitude/{model}/lambda{lam}_seed{seed}/metrics.json",
+    res("models/magnitude/{model}/lambda{lam}_seed{seed}/metrics.json"),
     model=[config["ablation"]["model"]],
     lam=[f"{float(x):g}" for x in config["ablation"]["lambdas"]],
     seed=config["ablation"]["seeds"],

@@ -9,7 +9,7 @@ TRAIN_GPU = {"gpu": 1} if config["train"]["device"] == "cuda" else {}
 TRAIN_MEM_MB = {"smallcnn": 2000, "resnet18": 4000, "resnet50": 8000, "convnext_tiny": 8000, "vit_base_patch16_224": 12000}
 
 TRAIN_TARGETS = expand(
-    RESULTS + "/models/{task}/{model}/seed{seed}/metrics.json",
+    res("models/{task}/{model}/seed{seed}/metrics.json"),
     task=config["train"]["tasks"],
     model=config["train"]["models"],
     seed=config["train"]["seeds"],
