@@ -14,8 +14,8 @@ Method
 * The training loop of :mod:`quakesar.learning.train` (AdamW, magnitude task, MSE + ranking,
   ``torch.set_num_threads(threads)``), loader as ``make_loader`` builds it. For each step:
   ``data_s`` = time blocked in ``next(loader)``, ``compute_s`` = forward + backward + optimiser
-  step. Two warm-up steps are discarded. Throughput = patches / (data_s + compute_s).
-* ``num_workers`` 0 (loading in the training process: its full cost) and 2 (the config default).
+  step. One warm-up step is discarded. Throughput = patches / (data_s + compute_s).
+* ``num_workers`` 0 (loading in the training process: its full cost) and, at 32 px, 2 (the schema default).
 * The baseline of the ratios is smallcnn at 32 px with 0 workers, measured in the same run.
 
 The 2-core reference machine is shared: the 1-minute load average before and after each
@@ -52,6 +52,7 @@ from quakesar.learning.tasks import TASKS, TargetScaler, stack_targets, task_los
 from quakesar.learning.train import make_loader, seed_everything
 from quakesar.patches.tiling import COLUMNS, EXTRA_COLUMNS
 
+WARMUP = 1
 OUT = Path(__file__).resolve().parent / "results" / "training_throughput.json"
 
 
@@ -105,10 +106,10 @@ def measure(ds_dir: Path, model_name: str, batch_size: int, num_workers: int, st
     data_s, compute_s, n = 0.0, 0.0, 0
     load0 = os.getloadavg()[0]
     done, epoch = 0, 0
-    while done < steps + 2:
+    while done < steps + WARMUP:
         epoch += 1
         it = iter(make_loader(ds, batch_size, True, num_workers, 0, epoch))
-        while done < steps + 2:
+        while done < steps + WARMUP:
             t0 = time.perf_counter()
             try:
                 x, targets, _ = next(it)
@@ -122,7 +123,7 @@ def measure(ds_dir: Path, model_name: str, batch_size: int, num_workers: int, st
             opt.step()
             t2 = time.perf_counter()
             done += 1
-            if done > 2:
+            if done > WARMUP:
                 data_s += t1 - t0
                 compute_s += t2 - t1
                 n += x.shape[0]
@@ -140,15 +141,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=1, help="torch threads (1: robust on a shared 2-core machine, see docs/learning.md)")
     p.add_argument("--out", type=Path, default=OUT)
     a = p.parse_args(argv)
-    cases = [("smallcnn", 32, 32, 40), ("resnet18", 32, 32, 20), ("smallcnn", 256, 16, 8), ("resnet18", 256, 16, 4)]
+    # (model, patch size, batch size, measured steps, loader worker counts)
+    cases = [("smallcnn", 32, 32, 40, (0, 2)), ("resnet18", 32, 32, 12, (0, 2)), ("smallcnn", 256, 8, 6, (0,)), ("resnet18", 256, 8, 3, (0,))]
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for size in (32, 256):
             ds = make_dataset(Path(tmp) / f"s{size}", size, n_events=10, per_event=40 if size == 32 else 12)
-            for model, sz, bs, steps in cases:
+            for model, sz, bs, steps, worker_counts in cases:
                 if sz != size:
                     continue
-                for workers in (0, 2):
+                for workers in worker_counts:
                     r = measure(ds, model, bs, workers, max(2, steps // 4) if a.quick else steps, a.threads)
                     print(json.dumps(r))
                     results.append(r)

@@ -44,12 +44,17 @@ def write_patch_files(index: pd.DataFrame, out: Path) -> list[Path]:
     return csvs
 
 
-@pytest.mark.parametrize("latlon", [False, True])
-def test_train_on_built_dataset_with_workers_and_augmentation(tmp_path, latlon):
+@pytest.fixture(scope="module")
+def ds_dir(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("built")
     index = make_index(n_events=10, per_event=6, seed=4).drop(columns=["split", "h5_path", "h5_index"])
-    csvs = write_patch_files(index, tmp_path / "patches")
-    ds_dir = tmp_path / "dataset"
-    build_dataset(csvs, {"fractions": {"train": 0.6, "val": 0.2, "test": 0.2}, "holdout": "event", "magnitude_bins": 1}, 7, ds_dir)
+    csvs = write_patch_files(index, root / "patches")
+    build_dataset(csvs, {"fractions": {"train": 0.6, "val": 0.2, "test": 0.2}, "holdout": "event", "magnitude_bins": 1}, 7, root / "dataset")
+    return root / "dataset"
+
+
+@pytest.mark.parametrize("latlon", [False, True])
+def test_train_on_built_dataset_with_workers_and_augmentation(tmp_path, ds_dir, latlon):
     idx = pd.read_csv(ds_dir / "index.csv")
     cfg = {"epochs": 2, "batch_size": 8, "num_workers": 1, "device": "cpu", "bootstrap": 100, "augment": True, "latlon_planes": latlon}
     m = train_run(ds_dir, "epicentre", "smallcnn", cfg, seed=0, out_dir=tmp_path / "run", progress=False, make_figures=False)
@@ -60,3 +65,25 @@ def test_train_on_built_dataset_with_workers_and_augmentation(tmp_path, latlon):
     # rows map back to index.csv: the metadata in predictions.csv is that of the same patch
     assert (idx.loc[pred["row"], "patch_id"].to_numpy() == pred["patch_id"].to_numpy()).all()
     assert np.isfinite(pred["error_km"]).all() and m["event"]["error_km_median"]["value"] > 0
+
+
+def test_cli_train_and_report_call_the_library(tmp_path, ds_dir, capsys):
+    import argparse
+
+    from quakesar.config import prepare_config
+    from quakesar.learning.cli import register_cli
+
+    parser = argparse.ArgumentParser()
+    register_cli(parser.add_subparsers(dest="command", required=True))
+    config = prepare_config({"results": str(tmp_path / "results"), "train": {"num_workers": 0, "bootstrap": 100, "device": "cpu"}})
+    args = parser.parse_args(["train", "--task", "magnitude", "--model", "smallcnn", "--seed", "2", "--epochs", "1",
+                              "--ranking-lambda", "0.5", "--dataset-dir", str(ds_dir)])
+    assert args.handler(args, config) == 0
+    run = tmp_path / "results" / "models" / "magnitude" / "smallcnn" / "lambda0.5_seed2"
+    m = json.loads((run / "metrics.json").read_text())
+    assert m["ranking_lambda"] == 0.5 and m["epochs_run"] == 1 and m["seed"] == 2
+    args = parser.parse_args(["report", "--metrics", str(run / "metrics.json"), "--out-dir", str(tmp_path / "report")])
+    assert args.handler(args, config) == 0
+    assert "baseline: training mean" in (tmp_path / "report" / "summary.md").read_text()
+    with pytest.raises(SystemExit):
+        parser.parse_args(["train", "--task", "magnitude", "--model", "resnet101"])
