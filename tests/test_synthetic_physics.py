@@ -235,3 +235,38 @@ def test_defaults_match_schema() -> None:
     assert {k: v.get("default") for k, v in props.items()} == DEFAULTS
     with pytest.raises(ValueError, match="unknown"):
         fill_defaults({"reducton": 4})
+
+
+def test_land_mask_band_reader_matches_global_land_mask() -> None:
+    """The band reader gives global_land_mask's own answers (random points over the Aegean coasts)."""
+    from global_land_mask import globe
+
+    from quakesar.synthetic import landmask
+
+    rng = np.random.default_rng(0)
+    lat, lon = rng.uniform(37.0, 40.0, 5000), rng.uniform(21.0, 26.0, 5000)
+    ours = landmask.is_land(lat, lon)
+    np.testing.assert_array_equal(ours, globe.is_land(lat, lon))
+    assert 0.2 < ours.mean() < 0.8
+    assert landmask.is_land(np.array([41.9]), np.array([12.5]))[0]          # Rome
+    assert not landmask.is_land(np.array([40.0]), np.array([-140.0]))[0]    # Pacific
+
+
+def test_tie_point_geolocation_accuracy_full_resolution() -> None:
+    """The scene's tie-point grids reproduce the exact pixel geolocation to well under a full-resolution
+    range pixel (about 4 m on the ground), at mid and high latitude."""
+    from quakesar.geodesy import haversine_m
+    from quakesar.synthetic.scene import TIE_COLS, TIE_ROWS, _tie_nodes
+    from quakesar.tiepoints import TiePointGrid
+
+    grid = s1geometry.SubswathGrid.build("IW2", 1)
+    tr, tc = _tie_nodes(grid.lines, TIE_ROWS), _tie_nodes(grid.samples, TIE_COLS)
+    rng = np.random.default_rng(0)
+    r, c = rng.uniform(0, grid.lines - 1, 2000), rng.uniform(0, grid.samples - 1, 2000)
+    for lat0, heading in ((39.7, -12.0), (65.0, -168.0)):
+        frame = s1geometry.Frame(lat0, 179.5, heading, 90_000.0, 480_000.0)   # crosses the antimeridian
+        la, lo = frame.latlon(grid.along_track(tr)[:, None], grid.ground_range(tc)[None, :])
+        lat_g, lon_g = TiePointGrid(tr, tc, la), TiePointGrid(tr, tc, lo, is_longitude=True)
+        exact_lat, exact_lon = frame.latlon(grid.along_track(r), grid.ground_range(c))
+        err = haversine_m(exact_lat, exact_lon, lat_g.at(r, c), lon_g.at(r, c))
+        assert err.max() < 1.5

@@ -43,7 +43,7 @@ import numpy as np
 from quakesar import __version__, convention
 from quakesar.atomic import atomic_path
 from quakesar.rng import event_rng
-from quakesar.synthetic import atmosphere, decorrelation, dem, s1geometry
+from quakesar.synthetic import atmosphere, decorrelation, dem, landmask, s1geometry
 from quakesar.synthetic.fields import bilinear_separable
 from quakesar.synthetic.mechanism import FaultSource, draw_fault
 from quakesar.synthetic.s1geometry import Frame, SubswathGrid
@@ -63,8 +63,8 @@ DEFAULTS: dict[str, Any] = {
 }
 BLOCK_LINES = 256
 CHUNK_LINES = 64
-TIE_ROWS = 12
-TIE_COLS = 41
+TIE_ROWS = 31
+TIE_COLS = 81
 OKADA_SPACING_M = 150.0
 OKADA_MAX_SPACING_M = 500.0
 GROUND_SPACING_M = 90.0
@@ -257,9 +257,7 @@ def plan_pair(event: Mapping[str, Any], cfg: Mapping[str, Any] | None, seed: int
     cs = s0 + coarse * np.arange(cshape[0])
     cg = g0 + coarse * np.arange(cshape[1])
     clat, clon = frame.latlon(cs[:, None], cg[None, :])
-    from global_land_mask import globe
-
-    land = globe.is_land(np.clip(clat, -89.999, 89.999), (clon + 180.0) % 360.0 - 180.0).astype(np.float64)
+    land = landmask.is_land(np.clip(clat, -89.999, 89.999), (clon + 180.0) % 360.0 - 180.0).astype(np.float64)
 
     dem_info: dict[str, Any]
     if demfile is not None:

@@ -1,0 +1,61 @@
+"""Land/water mask from the ``global-land-mask`` package data, read for a latitude band only.
+
+``global-land-mask`` (MIT; GLOBE 30 arc-second land mask, NOAA) ships its 21,600 x 43,200 boolean
+grid as a 2.4 MB compressed ``.npz`` that its ``globe`` module inflates entirely (0.93 GB) on
+import. This module streams the same ``mask.npy`` member and keeps only the rows of the band a
+frame needs (a few tens of MB), then applies the package's own nearest-cell rule
+(``index = int((lat - lat[0]) / dlat)``, clipped to the grid), so ``is_land`` gives the package's
+answers without its memory cost.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+_CHUNK_ROWS = 256
+
+
+def _data_file() -> Path:
+    import importlib.util
+
+    spec = importlib.util.find_spec("global_land_mask")
+    if spec is None or spec.origin is None:
+        raise ImportError("the global-land-mask package is required for the synthetic land mask")
+    return Path(spec.origin).parent / "globe_combined_mask_compressed.npz"
+
+
+def _index(values: np.ndarray, axis: np.ndarray) -> np.ndarray:
+    v = np.clip(values, axis.min(), axis.max())
+    return ((v - axis[0]) / (axis[1] - axis[0])).astype(np.int64)
+
+
+def is_land(lat: ArrayLike, lon: ArrayLike) -> np.ndarray:
+    """True where (lat, lon) is land (lakes count as land), as ``global_land_mask.globe.is_land``."""
+    lat = np.asarray(lat, dtype=np.float64)
+    lon = np.asarray(lon, dtype=np.float64)
+    if np.any(np.abs(lat) > 90.0):
+        raise ValueError("latitude must be within [-90, 90]")
+    with zipfile.ZipFile(_data_file()) as zf:
+        with zf.open("lat.npy") as f:
+            lat_axis = np.lib.format.read_array(f)
+        with zf.open("lon.npy") as f:
+            lon_axis = np.lib.format.read_array(f)
+        rows = _index(lat, lat_axis)
+        cols = _index(lon, lon_axis)
+        r0, r1 = int(rows.min()), int(rows.max()) + 1
+        with zf.open("mask.npy") as f:
+            version = np.lib.format.read_magic(f)
+            read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, fortran, dtype = read_header(f)
+            if fortran or dtype != np.bool_ or len(shape) != 2:
+                raise ValueError(f"{_data_file()}: unexpected mask layout {shape}, {dtype}")
+            ncols = shape[1]
+            skip = r0 * ncols
+            while skip > 0:
+                skip -= len(f.read(min(skip, _CHUNK_ROWS * ncols)))
+            band = np.frombuffer(f.read((r1 - r0) * ncols), dtype=np.bool_).reshape(r1 - r0, ncols)
+    return ~band[rows - r0, cols]
