@@ -2,7 +2,7 @@
 of the reference phase from the file's geometry, truth vs an independent Okada evaluation, the
 recorded misregistration, reproducibility, an epicentre outside every subswath, a real DEM, the CLI.
 
-All scenes use reduction 32 (about 420 x 800 pixels per subswath)."""
+Scenes use reduction 64 (211 x 400 pixels per subswath) or 32 where the test needs more pixels."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ ROOT = Path(__file__).parents[1]
 FIXTURES = ROOT / "tests/fixtures/synthetic"
 EVENT = {"id": "us7000df40", "time": "2021-03-03T10:16:08.000Z", "latitude": 39.73, "longitude": 22.21,
          "depth_km": 8.0, "magnitude": 6.3, "magnitude_type": "mww", "mw": 6.3, "place": "Thessaly"}
-TINY = {"reduction": 32, "subswaths": ["IW2"], "placement": "centred"}
+TINY = {"reduction": 64, "subswaths": ["IW2"], "placement": "centred"}
 QUIET = {**TINY, "turbulence_std_m": [0.0, 0.0], "stratified_std_m_per_km": 0.0, "orbital_ramp_m_per_100km": 0.0,
          "misregistration_max_px": 0.0, "temporal_baseline_days": [6]}
 
@@ -61,7 +61,7 @@ def test_layout_and_every_field_documented(default_scene: Path) -> None:
     with h5py.File(default_scene / "IW2.h5") as f:
         assert f["reference"].dtype == np.complex64 and f["secondary"].dtype == np.complex64
         lines, samples = f["reference"].shape
-        assert (lines, samples) == (422, 799)
+        assert (lines, samples) == (211, 400)
         assert f["reference"].chunks[1] == samples
         assert f["geometry/height"].shape == (lines, samples) and f["geometry/height"].dtype == np.float32
         assert f["truth/los_displacement"].shape == (lines, samples)
@@ -109,14 +109,15 @@ def test_geolocation_and_epicentre(default_scene: Path) -> None:
         d = haversine_m(EVENT["latitude"], EVENT["longitude"], lat.at(r, c), lon.at(r, c))
         assert d < 0.5 * f.attrs["range_pixel_spacing_m"]
         e0, _ = east_north_offset_m(EVENT["latitude"], EVENT["longitude"], lat.at(r, 0), lon.at(r, 0))
-        e1, _ = east_north_offset_m(EVENT["latitude"], EVENT["longitude"], lat.at(r, 798), lon.at(r, 798))
+        last = f["reference"].shape[1] - 1
+        e1, _ = east_north_offset_m(EVENT["latitude"], EVENT["longitude"], lat.at(r, last), lon.at(r, last))
         _, n0 = east_north_offset_m(EVENT["latitude"], EVENT["longitude"], lat.at(0, c), lon.at(0, c))
         if f.attrs["flight_direction"] == "ascending":
             assert e1 > e0 and n0 < 0      # looking east, flying north
         else:
             assert e1 < e0 and n0 > 0
         inc = TiePointGrid.read(f["geometry"], "incidence")
-        assert 36.1 < inc.at(0, 0) < 36.3 and 41.8 < inc.at(0, 798) < 42.0
+        assert 36.1 < inc.at(0, 0) < 36.3 and 41.8 < inc.at(0, last) < 42.0
 
 
 def _truth_check(path: Path, fault_plan) -> None:  # noqa: ANN001
@@ -197,7 +198,7 @@ def test_reference_phase_removable_from_geometry(tmp_path: Path) -> None:
 def test_misregistration_truth_is_the_offset_in_the_data(tmp_path: Path) -> None:
     """The recorded misregistration is the sub-pixel offset a coregistration finds (cross-spectrum phase
     slope of the two SLCs, which share their speckle)."""
-    cfg = {**QUIET, "misregistration_max_px": 0.3, "max_bperp_m": 0.0}
+    cfg = {**QUIET, "reduction": 32, "misregistration_max_px": 0.3, "max_bperp_m": 0.0}
     plan = plan_pair(EVENT, cfg, 22)
     write_subswath(plan, "IW2", tmp_path / "s.h5")
     with h5py.File(tmp_path / "s.h5") as f:
@@ -222,7 +223,7 @@ def test_event_outside_every_subswath(tmp_path: Path) -> None:
     """An epicentre 60 km beyond the far edge of IW3: every subswath records it as outside (NaN row/col),
     shares the pair's scene_id, and a small deep event there is not detectable."""
     ev = {**EVENT, "mw": 5.0, "depth_km": 15.0}
-    plan = plan_pair(ev, {**TINY, "subswaths": ["IW1", "IW2", "IW3"], "reduction": 64}, 2)
+    plan = plan_pair(ev, {**TINY, "subswaths": ["IW1", "IW2", "IW3"]}, 2)
     far = plan.grids["IW3"].ground_range(plan.grids["IW3"].samples - 1)
     fr = plan.frame
     plan = dataclasses.replace(plan, frame=Frame(fr.epicentre_lat, fr.epicentre_lon, fr.heading_deg,
@@ -258,7 +259,7 @@ def test_real_dem_geotiff(tmp_path: Path) -> None:
 
     dem_path = FIXTURES / "Rome-30m-DEM.tif"
     ev = {**EVENT, "id": "rome", "latitude": 42.0, "longitude": 12.5, "depth_km": 10.0, "mw": 5.5}
-    simulate_event(ev, {**QUIET, "reduction": 32, "dem": str(dem_path)}, 1, {"IW2": tmp_path / "r.h5"})
+    simulate_event(ev, {**QUIET, "dem": str(dem_path)}, 1, {"IW2": tmp_path / "r.h5"})
     dem = GeoTiffDem.open(dem_path)
     with h5py.File(tmp_path / "r.h5") as f:
         h = f["geometry/height"][()]
@@ -300,7 +301,7 @@ def test_cli_simulate(tmp_path: Path) -> None:
     record = tmp_path / "ev.json"
     record.write_text(json.dumps(EVENT), encoding="utf-8")
     cfg = yaml.safe_load((ROOT / "config/config.yaml").read_text(encoding="utf-8"))
-    cfg["simulate"] = {**TINY, "reduction": 64, "quicklook": False}
+    cfg["simulate"] = {**TINY, "quicklook": False}
     (tmp_path / "cfg.yaml").write_text(yaml.safe_dump(cfg), encoding="utf-8")
     parser = argparse.ArgumentParser()
     register_cli(parser.add_subparsers(dest="command"))
