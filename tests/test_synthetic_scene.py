@@ -274,7 +274,9 @@ def test_real_dem_geotiff(tmp_path: Path) -> None:
     # away from the DEM's border (one ground-grid cell mixes the DEM with the 0 m outside it)
     core = inside & (np.abs(lat - 42.0) < 0.045) & (np.abs(lon - 12.5) < 0.045)
     assert core.sum() > 5
-    np.testing.assert_allclose(h[core], expect[core], atol=25.0)
+    diff = np.abs(h[core] - expect[core])     # ground grid of ~290 m vs point samples of the 30 m DEM
+    assert np.median(diff) < 5.0 and np.percentile(diff, 95) < 20.0 and diff.max() < 50.0
+    assert np.corrcoef(h[core], expect[core])[0, 1] > 0.9
     assert 0.0 < params["dem_coverage_fraction"] < 0.01
     with pytest.raises(ValueError, match="simulate.dem"):
         simulate_event(ev, {**QUIET, "dem": str(tmp_path / "missing.tif")}, 1, {"IW2": tmp_path / "x.h5"})
