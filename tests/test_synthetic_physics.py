@@ -197,7 +197,19 @@ def test_band_limited_speckle_unit_power_coherence_and_shift() -> None:
     band_a = np.abs(fa) < 0.25
     est_dr = -np.polyfit(2 * np.pi * fa[band_a], np.unwrap(np.angle(cross_a[band_a])), 1)[0]
     assert est_dr == pytest.approx(dr, abs=0.05)
-    # blocks are seamless: block 1 continues block 0 (same field whichever order blocks are asked for)
+    # the scene's decorrelated secondary gamma*u + sqrt(1 - gamma^2)*v has coherence gamma with u
+    sv = decorrelation.BandLimitedSpeckle(2048, 128, 1.33, 1.49, lambda b: np.random.default_rng(5000 + b))
+    (v,) = sv.field(0, 128, [(0.0, 0.0)])
+    for gamma in (0.3, 0.8):
+        z2 = gamma * u + math.sqrt(1 - gamma**2) * v
+        coh = abs(np.mean(u * np.conj(z2))) / math.sqrt(np.mean(abs(u) ** 2) * np.mean(abs(z2) ** 2))
+        assert coh == pytest.approx(gamma, abs=0.02)
+    # blocks are seamless: adjacent lines across the block boundary are as correlated as inside a block
+    (u1,) = sp.field(1, 128, [(0.0, 0.0)])
+    across = np.mean(u[-1] * np.conj(u1[0])).real
+    inside = np.mean([np.mean(u[i] * np.conj(u[i + 1])).real for i in range(100, 127)])
+    assert across == pytest.approx(inside, abs=0.08) and inside > 0.3
+    # and a block does not depend on the order in which blocks are asked for
     sp2 = decorrelation.BandLimitedSpeckle(2048, 128, 1.33, 1.49, lambda b: np.random.default_rng(1000 + b))
     (u1_first,) = sp2.field(1, 128, [(0.0, 0.0)])
     (u1_again,) = sp.field(1, 128, [(0.0, 0.0)])

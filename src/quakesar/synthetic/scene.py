@@ -427,7 +427,7 @@ def _misregistration(plan: PairPlan, iw: str) -> tuple[float, float]:
 def write_subswath(plan: PairPlan, iw: str, path: str | Path, quicklook: str | Path | None = None) -> dict[str, Any]:
     """Simulate subswath ``iw`` of the planned pair and write its scene HDF5 (and quicklook PNG)."""
     grid = plan.grids[iw]
-    cfg, eid, seed = plan.cfg, plan.event_id, plan.seed
+    eid, seed = plan.event_id, plan.seed
     lines, samples = grid.lines, grid.samples
     lam = convention.WAVELENGTH_M
     k4 = 4.0 * np.pi / lam
