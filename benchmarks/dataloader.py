@@ -6,7 +6,9 @@ pipeline (synthetic interferograms -> ``tile_event`` -> ``build_dataset``), then
 * throughput of ``DataLoader(PatchDataset(..., augment=True), batch_size=32, shuffle=True,
   num_workers=2)`` in patches/s (target >= 500), whole epochs including worker start-up, and
   the steady state (epoch time after the first batch);
-* the same loop with ``num_workers=0`` (baseline, same run) and the ratio;
+* the same loop with ``num_workers=0`` and a bare h5py read loop (baselines, same run);
+* three storage variants: float32 + gzip (the default), float16 + gzip, float32 uncompressed
+  (``patches.compression: none``), plus a raw-read comparison of gzip, lzf and no filter;
 * a training loop of the project's ``smallcnn`` (quakesar.learning.models) on this CPU: time
   spent waiting for the next batch vs. forward/backward/step, i.e. the data-loading share of a
   step.
@@ -38,7 +40,7 @@ from quakesar.patches.tiling import tile_event
 SIZE = 256
 
 
-def build(tmp: Path, n_patches: int, dtype: str) -> Path:
+def build(tmp: Path, n_patches: int, dtype: str, compression: str = "gzip") -> Path:
     """Tile synthetic interferograms into ``n_patches`` 256 x 256 patches in 4 events; return the index CSV."""
     per_event = max(1, n_patches // 4)
     rows, cols = SIZE * 8, SIZE * max(1, per_event // 8)  # 8 x (per_event / 8) windows of 256 x 256
@@ -53,7 +55,7 @@ def build(tmp: Path, n_patches: int, dtype: str) -> Path:
                            coherence=rng.uniform(0.2, 0.9, (rows, cols)).astype(np.float32))
         ev = {"id": f"ev{k}", "latitude": 30.1 + 3 * k, "longitude": 40.1 + 3 * k, "magnitude": 6.0 + 0.2 * k,
               "magnitude_type": "mww", "mw": 6.0 + 0.2 * k, "depth_km": 10.0, "time": "2020-01-05T00:00:00Z"}
-        tile_event(ev, [ifg], {"window": SIZE, "size": SIZE, "dtype": dtype}, tmp / "patches" / f"ev{k}.h5",
+        tile_event(ev, [ifg], {"window": SIZE, "size": SIZE, "dtype": dtype, "compression": compression}, tmp / "patches" / f"ev{k}.h5",
                    tmp / "patches" / f"ev{k}.csv")
         csvs.append(tmp / "patches" / f"ev{k}.csv")
     build_dataset(csvs, {"fractions": {"train": 1.0, "val": 0.0, "test": 0.0}}, 0, tmp / "dataset")
@@ -92,6 +94,33 @@ def raw_read(ds: PatchDataset, n: int) -> dict:
     for k in order:
         files[ds.paths[k]][ds.h5_index[k]]
     return {"patches": int(n), "patches_per_s": round(n / (time.perf_counter() - t0), 1)}
+
+
+def filter_comparison(ds: PatchDataset, tmp: Path, n: int) -> dict:
+    """Raw one-process read rate of the same patches re-stored with other HDF5 filters (what gzip costs)."""
+    import h5py
+
+    out = {}
+    for name, kw in (("gzip4_shuffle (as written)", None), ("lzf_shuffle", {"compression": "lzf", "shuffle": True}),
+                     ("uncompressed", {})):
+        if kw is None:
+            paths = {p: p for p in set(ds.paths)}
+        else:
+            paths = {}
+            for p in sorted(set(ds.paths)):
+                q = tmp / f"{Path(p).stem}_{name}.h5"
+                with h5py.File(p, "r") as src, h5py.File(q, "w") as dst:
+                    x = src["patches"][()]
+                    dst.create_dataset("patches", data=x, chunks=(1, *x.shape[1:]), **kw)
+                paths[p] = str(q)
+        files = {p: h5py.File(q, "r")["patches"] for p, q in paths.items()}
+        order = np.random.default_rng(1).permutation(len(ds))[:n]
+        t0 = time.perf_counter()
+        for k in order:
+            files[ds.paths[k]][ds.h5_index[k]]
+        out[name] = {"patches_per_s": round(n / (time.perf_counter() - t0), 1),
+                     "mb_per_patch": round(sum(Path(q).stat().st_size for q in paths.values()) / len(ds) / 2**20, 3)}
+    return out
 
 
 def train_share(ds: PatchDataset, steps: int, batch: int) -> dict:
@@ -139,20 +168,22 @@ def main() -> None:
                     "machine": f"{platform.machine()}, python {platform.python_version()}, torch {torch.__version__}",
                     "patch_shape": [3, SIZE, SIZE], "target_patches_per_s": 500}
     with tempfile.TemporaryDirectory(prefix="quakesar-bench-") as tmp:
-        for dtype in ("float32", "float16"):
-            index = build(Path(tmp) / dtype, args.patches, dtype)
+        for dtype, comp in (("float32", "gzip"), ("float16", "gzip"), ("float32", "none")):
+            name = f"{dtype}_{comp}"
+            index = build(Path(tmp) / name, args.patches, dtype, comp)
             ds = PatchDataset(index, "train", None, index.parent / "norm_stats.json", augment=True, seed=0)
-            res = {"stored_dtype": dtype, "patches": len(ds),
-                   "h5_mb": round(sum(p.stat().st_size for p in (Path(tmp) / dtype / "patches").glob("*.h5")) / 2**20, 1),
+            res = {"stored_dtype": dtype, "compression": comp, "patches": len(ds),
+                   "h5_mb": round(sum(p.stat().st_size for p in (Path(tmp) / name / "patches").glob("*.h5")) / 2**20, 1),
                    "two_workers": throughput(ds, 2, args.epochs, args.batch),
                    "baseline_no_workers": throughput(ds, 0, args.epochs, args.batch),
                    "baseline_raw_h5py_read_one_process": raw_read(ds, len(ds))}
             res["ratio_two_workers_to_none"] = round(res["two_workers"]["patches_per_s_whole_epoch"]
                                                      / res["baseline_no_workers"]["patches_per_s_whole_epoch"], 2)
             res["meets_target"] = res["two_workers"]["patches_per_s_whole_epoch"] >= 500
-            if dtype == "float32":
+            if name == "float32_gzip":
+                res["filter_comparison_raw_read_one_process"] = filter_comparison(ds, Path(tmp), len(ds))
                 res["training_step"] = train_share(ds, args.steps, args.batch)
-            result[dtype] = res
+            result[name] = res
     result["load_average_1_5_15_min_at_end"] = [round(v, 2) for v in os.getloadavg()]
     write_json(args.out, result)
     print(json.dumps(result, indent=2))

@@ -223,3 +223,17 @@ def test_bad_inputs_name_the_problem(tmp_path: Path) -> None:
         ev = event()
         del ev["magnitude"]
         tile_event(ev, [], {"window": 5, "size": 5}, tmp_path / "p.h5", tmp_path / "p.csv")
+
+
+def test_compression_option_changes_storage_not_values(tmp_path: Path) -> None:
+    make_interferogram(tmp_path / "IW1.h5", 200, 200, phase=lambda r, c: 0.05 * r + 0.02 * c)
+    values = {}
+    for comp in ("gzip", "lzf", "none"):
+        tile_event(event(), [tmp_path / "IW1.h5"], {"window": 100, "size": 10, "compression": comp},
+                   tmp_path / f"{comp}.h5", tmp_path / f"{comp}.csv")
+        with h5py.File(tmp_path / f"{comp}.h5") as f:
+            assert f["patches"].compression == (None if comp == "none" else comp)
+            values[comp] = f["patches"][()]
+    assert np.array_equal(values["gzip"], values["none"]) and np.array_equal(values["lzf"], values["none"])
+    with pytest.raises(ValueError, match="compression"):
+        tile_event(event(), [], {"window": 100, "size": 10, "compression": "zstd"}, tmp_path / "x.h5", tmp_path / "x.csv")

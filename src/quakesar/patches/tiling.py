@@ -20,6 +20,10 @@ Geometry (corners, centre, geodesic distance/bearing/offsets) comes from
 ``detectability_threshold_m`` recorded in the interferogram's truth attributes unless
 ``label_threshold_m`` is given), empty when the interferogram has no truth.
 
+Storage: one HDF5 chunk per patch, ``compression`` gzip (level 4 + shuffle, the default), lzf or
+none. Interferogram i/q are noise-like floats: gzip saves only ~20 % and costs most of the read
+time of a patch (benchmarks/results/dataloader.json), hence the option.
+
 Re-running with unchanged inputs (event record fields, configuration, interferogram bytes,
 software version) leaves all outputs untouched: the HDF5 file stores a SHA-256 fingerprint
 of its inputs and the CSV/summary go through ``write_if_changed``.
@@ -51,7 +55,9 @@ log = logging.getLogger(__name__)
 FORMAT_VERSION = "quakesar-patches-1"
 ALL_CHANNELS = ("coherence", "i", "q", "phase", "amplitude", "unwrapped", "los_displacement")
 DEFAULTS: dict[str, Any] = {"window": 2000, "stride": None, "size": 256, "channels": ["coherence", "i", "q"],
-                            "min_valid_fraction": 0.5, "dtype": "float32"}
+                            "min_valid_fraction": 0.5, "dtype": "float32", "compression": "gzip"}
+COMPRESSION = {"gzip": {"compression": "gzip", "compression_opts": 4, "shuffle": True},
+               "lzf": {"compression": "lzf", "shuffle": True}, "none": {}}
 EVENT_FIELDS = ("id", "latitude", "longitude", "magnitude", "magnitude_type", "mw", "depth_km", "time")
 DROP_REASON_VALID = "valid_fraction_below_min"
 
@@ -87,6 +93,8 @@ def patch_config(cfg: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"patches config: min_valid_fraction must be in [0, 1], got {out['min_valid_fraction']}")
     if out["dtype"] not in ("float16", "float32"):
         raise ValueError(f"patches config: dtype must be float16 or float32, got {out['dtype']!r}")
+    if out["compression"] not in COMPRESSION:
+        raise ValueError(f"patches config: compression must be one of {sorted(COMPRESSION)}, got {out['compression']!r}")
     out["channels"] = list(out["channels"])
     return out
 
@@ -121,10 +129,9 @@ def _window_sums(colsum: np.ndarray, starts: np.ndarray, window: int) -> np.ndar
 class _Writer:
     """Appends patches to the growing ``patches`` dataset of an open HDF5 file."""
 
-    def __init__(self, f: h5py.File, n_channels: int, size: int, dtype: str) -> None:
+    def __init__(self, f: h5py.File, n_channels: int, size: int, dtype: str, compression: str = "gzip") -> None:
         self.ds = f.create_dataset("patches", shape=(0, n_channels, size, size), maxshape=(None, n_channels, size, size),
-                                   chunks=(1, n_channels, size, size), dtype=dtype, compression="gzip",
-                                   compression_opts=4, shuffle=True)
+                                   chunks=(1, n_channels, size, size), dtype=dtype, **COMPRESSION[compression])
         self.n = 0
 
     def append(self, block: np.ndarray) -> int:
@@ -279,7 +286,7 @@ def tile_event(event: dict[str, Any], interferograms: list[Path], cfg: dict[str,
     rows: list[dict[str, Any]] = []
     sources: list[dict[str, Any]] = []
     with atomic_path(out_h5) as tmp, h5py.File(tmp, "w", track_order=True) as f:
-        writer = _Writer(f, len(cfg["channels"]), cfg["size"], cfg["dtype"])
+        writer = _Writer(f, len(cfg["channels"]), cfg["size"], cfg["dtype"], cfg["compression"])
         for path in files:
             r, src = _tile_one(path, event, cfg, writer, label_threshold_m, drops)
             rows.extend(r)
