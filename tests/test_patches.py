@@ -237,3 +237,16 @@ def test_compression_option_changes_storage_not_values(tmp_path: Path) -> None:
     assert np.array_equal(values["gzip"], values["none"]) and np.array_equal(values["lzf"], values["none"])
     with pytest.raises(ValueError, match="compression"):
         tile_event(event(), [], {"window": 100, "size": 10, "compression": "zstd"}, tmp_path / "x.h5", tmp_path / "x.csv")
+
+
+def test_overlapping_windows_with_a_stride(tmp_path: Path) -> None:
+    valid = np.ones((200, 200), bool)
+    valid[:, :50] = False
+    make_interferogram(tmp_path / "IW1.h5", 200, 200, valid=valid)
+    tile_event(event(), [tmp_path / "IW1.h5"], {"window": 100, "stride": 50, "size": 10, "min_valid_fraction": 0.0},
+               tmp_path / "p.h5", tmp_path / "p.csv")
+    df = pd.read_csv(tmp_path / "p.csv")
+    assert sorted(set(df.row0)) == sorted(set(df.col0)) == [0, 50, 100] and df.patch_id.is_unique
+    assert df.groupby("col0").valid_fraction.first().to_dict() == {0: 0.5, 50: 1.0, 100: 1.0}
+    assert json.loads((tmp_path / "p.summary.json").read_text())["dropped"] == {}
+    assert len(df) == 9 and df.h5_index.tolist() == list(range(9))
