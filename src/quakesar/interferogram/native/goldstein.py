@@ -105,7 +105,7 @@ def goldstein(z: np.ndarray, alpha: float = 1.0, fft_size: int = 64, window: int
 
     def filter_strip(iy0: int) -> np.ndarray:
         k = min(strip_patch_rows, ny - iy0)
-        spec = sfft.fft2(np.ascontiguousarray(view[iy0:iy0 + k]), axes=(-2, -1), workers=workers)
+        spec = sfft.fft2(np.ascontiguousarray(view[iy0:iy0 + k]), axes=(-2, -1), workers=workers, overwrite_x=True)
         h = _box_mean_last2(np.abs(spec), window)
         if alpha != 1.0:
             np.power(h, np.float32(alpha), out=h)

@@ -61,6 +61,12 @@ def grid_rows(grid: TiePointGrid, r0: int, r1: int, ncols: int) -> np.ndarray:
     at_ties = grid.at(rows[:, None], grid.tie_cols[None, :])  # [lines, n_tie_cols]
     c = np.arange(ncols, dtype=np.float64)
     tc = grid.tie_cols
+    out = np.empty((r1 - r0, ncols), dtype=np.float32)
+    inside = (c >= tc[0]) & (c <= tc[-1])
+    if inside.all():  # one C pass per line
+        for i in range(r1 - r0):
+            out[i] = np.interp(c, tc, at_ties[i])
+        return out
     j = np.clip(np.searchsorted(tc, c, side="right") - 1, 0, tc.size - 2)
     t = ((c - tc[j]) / (tc[j + 1] - tc[j])).astype(np.float32)
     left = at_ties[:, j].astype(np.float32)
