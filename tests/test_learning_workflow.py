@@ -73,3 +73,10 @@ def test_learning_rules_end_to_end(tmp_path):
     # nothing left to do: the rules' outputs are complete
     again = subprocess.run([*cmd, "-n"], capture_output=True, text=True)
     assert "Nothing to be done" in again.stdout + again.stderr
+    # one more seed and more loader workers: one new train job (+ report), the existing runs stay
+    cfg["train"].update(seeds=[0, 5], num_workers=2)
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
+    more = subprocess.run([str(SNAKEMAKE), "-s", str(sf), "--directory", str(tmp_path), "-n", "--cores", "1"], capture_output=True, text=True)
+    jobs = dict(line.split()[:2] for line in (more.stdout + more.stderr).splitlines()
+                if len(line.split()) == 2 and line.split()[1].isdigit() and not line.startswith("total"))
+    assert jobs.get("train") == "1" and "ablation_train" not in jobs and jobs.get("report") == "1", more.stdout[-2000:]

@@ -2,7 +2,8 @@
 # over ablation.seeds, everything else (data, schedule, initial weights, batch order) identical,
 # then the paired lambda > 0 vs lambda = 0 comparison (results/ablation/ranking.json + figure).
 
-ABLATION_CFG = {**config["train"], "epochs": config["ablation"]["epochs"] or config["train"]["epochs"]}
+ABLATION_CFG = {**{k: v for k, v in TRAIN_PARAMS.items() if k != "ranking_lambda"},
+                "epochs": config["ablation"]["epochs"] or config["train"]["epochs"]}
 ABLATION_RUNS = expand(
     res("models/magnitude/{model}/lambda{lam}_seed{seed}/metrics.json"),
     model=[config["ablation"]["model"]],

@@ -6,6 +6,11 @@ TRAIN_TASKS = "distance|epicentre|magnitude|detection"
 TRAIN_MODELS = "smallcnn|resnet18|resnet50|convnext_tiny|vit_base_patch16_224"
 # Resources: GPU only when the config asks for CUDA; memory/runtime scale with the model size.
 TRAIN_GPU = {"gpu": 1} if config["train"]["device"] == "cuda" else {}
+# Settings that change a run's result; tasks/models/seeds only choose which runs exist, and threads /
+# loader workers do not change results (worker seeds and augmentation draws are per patch and epoch),
+# so they are kept out of params: adding a seed adds jobs without re-running the existing ones.
+TRAIN_NOT_RESULT_KEYS = ("tasks", "models", "seeds", "threads", "num_workers")
+TRAIN_PARAMS = {k: v for k, v in config["train"].items() if k not in TRAIN_NOT_RESULT_KEYS}
 TRAIN_MEM_MB = {"smallcnn": 2000, "resnet18": 4000, "resnet50": 8000, "convnext_tiny": 8000, "vit_base_patch16_224": 12000}
 
 TRAIN_TARGETS = expand(
@@ -54,7 +59,7 @@ rule train:
         model=TRAIN_MODELS,
         seed=r"\d+",
     params:
-        cfg=config["train"],
+        cfg=TRAIN_PARAMS,
         ranking_lambda=None,
     threads: config["train"]["threads"]
     resources:

@@ -6,5 +6,5 @@ from quakesar.learning.train import train_run
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
 train_run(Path(snakemake.input.index).parent, getattr(snakemake.wildcards, "task", "magnitude"), snakemake.wildcards.model,
-          snakemake.params.cfg, int(snakemake.wildcards.seed), Path(snakemake.output.metrics).parent,
+          {**snakemake.params.cfg, "num_workers": snakemake.config["train"]["num_workers"]}, int(snakemake.wildcards.seed), Path(snakemake.output.metrics).parent,
           ranking_lambda=snakemake.params.ranking_lambda, threads=snakemake.threads)

@@ -63,7 +63,7 @@ def run_rows(m: dict[str, Any], run: str) -> list[dict[str, Any]]:
 def _markdown(df: pd.DataFrame) -> str:
     df = df.dropna(axis=1, how="all")
     cols = list(df.columns)
-    fmt = lambda v: f"{v:.4g}" if isinstance(v, float) else ("" if v is None else str(v))  # noqa: E731
+    fmt = lambda v: ("" if v != v else f"{v:.4g}") if isinstance(v, float) else ("" if v is None else str(v))  # noqa: E731
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     lines += ["| " + " | ".join(fmt(v) for v in r) + " |" for r in df.itertuples(index=False)]
     return "\n".join(lines)
