@@ -97,6 +97,12 @@ def test_reproducible_bytes_and_seed_dependence(default_scene: Path, tmp_path: P
     assert _md5(tmp_path / "a.h5") == _md5(default_scene / "IW2.h5")
     simulate_event(EVENT, TINY, 12, {"IW2": tmp_path / "b.h5"})
     assert _md5(tmp_path / "b.h5") != _md5(default_scene / "IW2.h5")
+    # the requested subswaths do not change a subswath's bytes (the pair is planned for the whole frame)
+    simulate_event(EVENT, {**TINY, "subswaths": ["IW1", "IW2"]}, 11, {"IW1": tmp_path / "c1.h5", "IW2": tmp_path / "c2.h5"})
+    assert _md5(tmp_path / "c2.h5") == _md5(default_scene / "IW2.h5")
+    with h5py.File(tmp_path / "c1.h5") as f1, h5py.File(tmp_path / "c2.h5") as f2:
+        for key in ("scene_id", "reference_time", "secondary_time", "track", "flight_direction", "temporal_baseline_days"):
+            assert f1.attrs[key] == f2.attrs[key]
 
 
 def test_geolocation_and_epicentre(default_scene: Path) -> None:
