@@ -17,10 +17,10 @@ with ``d_LOS`` the Okada LOS displacement (positive towards the satellite), ``B_
 remove the flat-earth and topographic phases from the file's geometry alone. The common two-way
 phase ``-4 pi R1 / lambda`` is absorbed in the uniformly distributed speckle phase.
 
-SLCs: ``reference = A u``, ``secondary = A (gamma u' + sqrt(1 - gamma^2) v) exp(-4 pi i dR / lambda)``
-with ``A = sqrt(sigma0)``, ``u`` band-limited unit circular Gaussian speckle, ``u'`` the same
-field at the misregistered positions, ``v`` independent speckle, ``gamma`` the coherence
-(:mod:`quakesar.synthetic.decorrelation`).
+SLCs: ``reference = A u``, ``secondary = A' (gamma' u' + sqrt(1 - gamma'^2) v) exp(-4 pi i dR' / lambda)``
+with ``A = sqrt(sigma0)``, ``u`` band-limited unit circular Gaussian speckle, ``v`` independent
+speckle, ``gamma`` the coherence (:mod:`quakesar.synthetic.decorrelation`); primed quantities are
+evaluated at the secondary pixel's ground point, i.e. at the misregistered position.
 
 Work is done in line blocks written to HDF5 as they are computed; the deformation is computed on
 a coarse radar grid (about 200 m) and interpolated bilinearly; the DEM, atmosphere and land-cover
@@ -393,8 +393,9 @@ FIELD_DESCRIPTIONS: dict[str, str] = {
 }
 
 PHASE_MODEL = (
-    "secondary = A*(gamma*u(i-misregistration_rows, j-misregistration_cols) + sqrt(1-gamma^2)*v)*exp(-i*4*pi*dR/wavelength), "
-    "reference = A*u(i, j); dR (m, secondary minus reference range) evaluated at the ground point of the secondary pixel: "
+    "secondary(i, j) = [A*(gamma*u + sqrt(1-gamma^2)*v)*exp(-i*4*pi*dR/wavelength)] with A, gamma, u, dR taken at "
+    "(i-misregistration_rows, j-misregistration_cols) and v independent; reference(i, j) = A(i, j)*u(i, j); "
+    "dR (m, secondary minus reference range) at the ground point of the secondary pixel: "
     "dR = -truth.los_displacement + turbulent + stratified*height + ramp "
     "- bperp*((R - near_range_m)/(R*tan(incidence)) + height/(R*sin(incidence))), with R = slant_range_m, "
     "incidence and bperp bilinear from the geometry tie-point grids, height = geometry/height; so the flat-earth phase "
@@ -472,11 +473,11 @@ def write_subswath(plan: PairPlan, iw: str, path: str | Path, quicklook: str | P
     speckle_v = decorrelation.BandLimitedSpeckle(samples, block, grid.range_oversampling, s1geometry.AZIMUTH_OVERSAMPLING,
                                                  lambda b: event_rng(seed, eid, f"{iw}/speckle/v/{b}"))
     slant = grid.slant_range(cols)
-    crit = decorrelation.critical_baseline_m(slant, inc_cols, grid.range_bandwidth_hz).astype(np.float32)
     cols_s = cols - dc
     g_s = grid.ground_range(cols_s)
     r_s = grid.slant_range(cols_s)
     inc_s = np.radians(bilinear_separable(inc_t, tr[:1], cols_s, tr, tc)[0])
+    crit_s = decorrelation.critical_baseline_m(r_s, np.degrees(inc_s), grid.range_bandwidth_hz).astype(np.float32)
     flat_coef = ((r_s - grid.near_range_m) / (r_s * np.tan(inc_s))).astype(np.float32)
     topo_coef = (1.0 / (r_s * np.sin(inc_s))).astype(np.float32)
     peak = 0.0
@@ -501,14 +502,15 @@ def write_subswath(plan: PairPlan, iw: str, path: str | Path, quicklook: str | P
             height = plan.height.sample(s_ref, g_cols)
             d_h[r0:r1] = height
 
-            # backscatter and coherence at the reference pixels
-            sigma0 = plan.sigma0.sample(s_ref, g_cols)
-            gamma = plan.gamma_temporal.sample(s_ref, g_cols)
-            gamma *= decorrelation.thermal_coherence(sigma0)
+            # backscatter at both SLCs' pixels; coherence at the secondary pixels' ground points
+            amp_ref = np.sqrt(plan.sigma0.sample(s_ref, g_cols))
             rows_s = rows - dr
             s_s = grid.along_track(rows_s)
+            sigma0_s = plan.sigma0.sample(s_s, g_s)
+            gamma = plan.gamma_temporal.sample(s_s, g_s)
+            gamma *= decorrelation.thermal_coherence(sigma0_s)
             bperp_s = bilinear_separable(bperp_t, rows_s, cols_s, tr, tc, dtype=np.float32)
-            gamma *= decorrelation.geometric_coherence(bperp_s, crit)
+            gamma *= decorrelation.geometric_coherence(bperp_s, crit_s)
             np.clip(gamma, 0.0, 1.0, out=gamma)
 
             # differential range at the secondary pixels' ground points
@@ -524,13 +526,12 @@ def write_subswath(plan: PairPlan, iw: str, path: str | Path, quicklook: str | P
 
             u_ref, u_sec = speckle_u.field(b, n, [(0.0, 0.0), (dr, dc)])
             (v,) = speckle_v.field(b, n, [(0.0, 0.0)])
-            amp = np.sqrt(sigma0)
             decor = np.sqrt(1.0 - gamma * gamma)
-            ref = amp * u_ref
+            ref = amp_ref * u_ref
             u_sec *= gamma
             v *= decor
             u_sec += v
-            u_sec *= amp
+            u_sec *= np.sqrt(sigma0_s)
             u_sec *= rot
             sec = u_sec
             d_ref[r0:r1] = ref
