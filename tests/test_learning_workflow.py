@@ -80,3 +80,12 @@ def test_learning_rules_end_to_end(tmp_path):
     jobs = dict(line.split()[:2] for line in (more.stdout + more.stderr).splitlines()
                 if len(line.split()) == 2 and line.split()[1].isdigit() and not line.startswith("total"))
     assert jobs.get("train") == "1" and "ablation_train" not in jobs and jobs.get("report") == "1", more.stdout[-2000:]
+    # train.device cuda: the training jobs request a GPU (for SLURM), the others do not
+    cfg["train"]["device"] = "cuda"
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
+    gpu = subprocess.run([str(SNAKEMAKE), "-s", str(sf), "--directory", str(tmp_path), "-n", "--forceall", "--cores", "1"],
+                         capture_output=True, text=True)
+    blocks = (gpu.stdout + gpu.stderr).split("\n\n")
+    train_blocks = [b for b in blocks if "rule train:" in b or "rule ablation_train:" in b]
+    assert train_blocks and all("gpu=1" in b for b in train_blocks), gpu.stdout[-2000:]
+    assert not any("gpu=" in b for b in blocks if "rule report:" in b or "rule ablation:" in b)
