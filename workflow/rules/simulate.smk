@@ -24,9 +24,9 @@ rule simulate:
         subswaths=_SIM_SUBSWATHS,
     threads: 1
     resources:
-        # full resolution: line blocks of a 25k-sample subswath plus the frame's ground fields (peak RSS in
-        # benchmarks/results/simulate_fullres.json); reduced mode: about 1.2 GB at reduction 8
-        mem_mb=lambda wildcards, attempt: (8000 if config["simulate"]["mode"] == "full" else 2000) * attempt,
+        # peak RSS (benchmarks/results/simulate_fullres.json): about 1.5 GB at full resolution (line blocks of a
+        # 25k-sample subswath plus the frame's ground fields), about 0.35 GB at reduction 8; doubled as margin
+        mem_mb=lambda wildcards, attempt: (4000 if config["simulate"]["mode"] == "full" else 1000) * attempt,
     log:
         "logs/simulate/{event}.log",
     benchmark:
