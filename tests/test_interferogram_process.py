@@ -21,6 +21,7 @@ from quakesar.config import fill_defaults, load_schema
 from quakesar.interferogram import process as process_mod
 from quakesar.interferogram.canonical import REQUIRED_ATTRS, read_interferogram
 from quakesar.interferogram.cli import register_cli
+from quakesar.interferogram.native.pipeline import process_scene
 from quakesar.interferogram.native.scene import open_scene
 from quakesar.interferogram.native.synthetic_pair import PairSpec, gaussian_uplift, write_pair
 from quakesar.interferogram.process import process_interferogram
@@ -58,6 +59,28 @@ def test_native_writes_canonical_interferogram(scene, tmp_path):
             assert ml.at(50.0, 40.0) == pytest.approx(grid.at(100.5, 161.5), abs=1e-9)
     assert 0 < float(np.mean(ifg.coherence)) <= 1
     assert png.stat().st_size > 5000
+
+
+def test_blocks_and_threads_do_not_change_the_result(scene, tmp_path):
+    """Block-wise processing with halos equals one whole block (to the FFT-resampling halo error), and
+    threads change nothing at all."""
+    cfg = {"multilook": {"range": 4, "azimuth": 1}}
+    runs = {}
+    for name, block, threads in (("whole", 4096, 1), ("blocks", 64, 1), ("threads", 64, 2)):
+        process_scene(scene, tmp_path / f"{name}.h5", {**cfg, "block_lines": block}, threads=threads)
+        runs[name] = read_interferogram(tmp_path / f"{name}.h5")
+    a, b, c = runs["whole"], runs["blocks"], runs["threads"]
+    assert np.array_equal(b.i, c.i) and np.array_equal(b.coherence, c.coherence)
+    good = a.coherence > 0.5
+    dphi = np.angle((a.i + 1j * a.q) * np.conj(b.i + 1j * b.q))
+    assert np.percentile(np.abs(dphi[good]), 99) < 0.05
+    assert np.max(np.abs(a.coherence - b.coherence)) < 0.02
+
+
+def test_bad_config_is_rejected_before_work(scene, tmp_path):
+    with pytest.raises(ValueError, match=r"interferogram\.unwrap: 'magic'.*goldstein\.fft_size"):
+        process_scene(scene, tmp_path / "x.h5", {"unwrap": "magic", "goldstein": {"fft_size": 30}})
+    assert not (tmp_path / "x.h5").exists()
 
 
 def test_dispatch_errors(scene, tmp_path):

@@ -50,6 +50,26 @@ def interferogram_config(cfg: dict[str, Any] | None) -> dict[str, Any]:
     return fill_defaults(cfg or {}, schema)
 
 
+def check_config(cfg: dict[str, Any], source: str = "interferogram") -> None:
+    """Reject values the native backend cannot honour before any work is done (names the key)."""
+    problems = []
+    if cfg["unwrap"] not in ("none", "skimage", "snaphu"):
+        problems.append(f"{source}.unwrap: {cfg['unwrap']!r} is not one of none, skimage, snaphu")
+    g = cfg["goldstein"]
+    if int(g["fft_size"]) % 4 or int(g["fft_size"]) < 8:
+        problems.append(f"{source}.goldstein.fft_size: {g['fft_size']} must be a multiple of 4 and >= 8")
+    if int(g["window"]) % 2 == 0 or int(g["window"]) < 1:
+        problems.append(f"{source}.goldstein.window: {g['window']} must be odd and positive")
+    if not 0.0 < float(g["alpha"]) <= 1.0:
+        problems.append(f"{source}.goldstein.alpha: {g['alpha']} must be in (0, 1] (SNAP's interval)")
+    for key in ("multilook", "coherence_window"):
+        for axis in ("range", "azimuth"):
+            if int(cfg[key][axis]) < 1:
+                problems.append(f"{source}.{key}.{axis}: {cfg[key][axis]} must be >= 1")
+    if problems:
+        raise ValueError("; ".join(problems))
+
+
 def grid_rows(grid: TiePointGrid, r0: int, r1: int, ncols: int) -> np.ndarray:
     """A tie-point grid's values on lines ``[r0, r1)`` x all ``ncols`` samples (float32), fast and exact.
 
@@ -158,6 +178,7 @@ def process_scene(scene_h5: Path, out_h5: Path, cfg: dict[str, Any] | None, quic
     the result does not depend on it.
     """
     cfg = interferogram_config(cfg)
+    check_config(cfg)
     gcfg = cfg["goldstein"]
     la, lr = int(cfg["multilook"]["azimuth"]), int(cfg["multilook"]["range"])
     with open_scene(scene_h5) as scene:
