@@ -103,3 +103,12 @@ def test_event_rng_is_deterministic_and_separated():
     assert not np.array_equal(a, event_rng(1, "us7000df40", "atmosphere").normal(size=3))
     assert not np.array_equal(a, event_rng(2, "us7000df40", "speckle").normal(size=3))
     assert derived_seed(1, "x") == derived_seed(1, "x") != derived_seed(1, "y")
+
+
+def test_atomic_outputs_get_umask_permissions(tmp_path):
+    from quakesar.atomic import write_text
+
+    write_text(tmp_path / "a.txt", "x")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o666 & ~mask
