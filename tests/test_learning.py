@@ -358,3 +358,20 @@ def test_report_tables_hold_models_baselines_and_ablation(dataset_dir, tmp_path)
     table = pd.read_csv(tmp_path / "report" / "metrics.csv")
     assert set(table["task"]) == {"epicentre", "magnitude", "distance", "detection"} and (table["method"] == "model").sum() == 4
     assert (tmp_path / "report" / "figures" / "epicentre_smallcnn_seed0_event_maps.png").is_file()
+
+
+def test_ablation_twins_share_initial_weights_and_batch_order(dataset_dir, tmp_path):
+    """With lr = 0 only the initial weights and the batch order (through batch-norm statistics) shape the
+    predictions: the lambda = 0 and lambda = 2 twins must then agree exactly, while the ranking term is
+    active in the lambda = 2 run."""
+    kw = dict(cfg={**FAST, "epochs": 2, "lr": 0.0}, seed=4, dataset_factory=factory_for(dataset_dir), progress=False, make_figures=False)
+    train_run(dataset_dir, "magnitude", "smallcnn", out_dir=tmp_path / "l0", ranking_lambda=0.0, **kw)
+    train_run(dataset_dir, "magnitude", "smallcnn", out_dir=tmp_path / "l2", ranking_lambda=2.0, **kw)
+    p0, p2 = pd.read_csv(tmp_path / "l0" / "predictions.csv"), pd.read_csv(tmp_path / "l2" / "predictions.csv")
+    pd.testing.assert_frame_equal(p0, p2)
+    h0, h2 = pd.read_csv(tmp_path / "l0" / "history.csv"), pd.read_csv(tmp_path / "l2" / "history.csv")
+    assert (h0["train_ranking"] == 0).all() and (h2["train_ranking"] > 0).all()
+    assert np.allclose(h2["train_loss"], h2["train_mse"] + 2.0 * h2["train_ranking"], rtol=1e-5)
+    other = train_run(dataset_dir, "magnitude", "smallcnn", out_dir=tmp_path / "s5", ranking_lambda=0.0, **{**kw, "seed": 5})
+    assert not np.allclose(pd.read_csv(tmp_path / "s5" / "predictions.csv")["pred_magnitude"], p0["pred_magnitude"])
+    assert other["seed"] == 5
