@@ -250,3 +250,14 @@ def test_overlapping_windows_with_a_stride(tmp_path: Path) -> None:
     assert df.groupby("col0").valid_fraction.first().to_dict() == {0: 0.5, 50: 1.0, 100: 1.0}
     assert json.loads((tmp_path / "p.summary.json").read_text())["dropped"] == {}
     assert len(df) == 9 and df.h5_index.tolist() == list(range(9))
+
+
+def test_window_starts_cover_the_far_edge() -> None:
+    from quakesar.patches.tiling import window_starts
+
+    assert window_starts(13_500, 2000, 2000).tolist() == [0, 2000, 4000, 6000, 8000, 10000, 11500]
+    assert window_starts(6_300, 2000, 2000).tolist() == [0, 2000, 4000]          # 300 px left: < 1/4 window
+    assert window_starts(400, 100, 100).tolist() == [0, 100, 200, 300]
+    assert window_starts(99, 100, 100).tolist() == []
+    assert window_starts(200, 100, 50).tolist() == [0, 50, 100]
+    assert window_starts(130, 100, 100).tolist() == [0, 30]

@@ -68,17 +68,24 @@ def _block_weights(n_in: int, n_out: int, starts: tuple[int, ...], total: int) -
                          shape=(total, len(starts) * n_out))
 
 
+def _typed(mat: sp.csr_matrix, dtype: type) -> sp.csr_matrix:
+    """``mat`` with its weights in ``dtype`` (float64 matrices are returned as they are)."""
+    return mat if dtype == np.float64 else mat.astype(dtype)
+
+
 def area_average_strip(strip: np.ndarray, col_starts: list[int] | tuple[int, ...], window: int, size: int) -> np.ndarray:
     """Area-average every ``window x window`` block of a ``[window, cols]`` strip to ``size x size``.
 
-    ``col_starts`` are the first columns of the windows. Returns ``[len(col_starts), size, size]``
-    in float64 (sums of float32 in float64 keep the weights exact).
+    ``col_starts`` are the first columns of the windows. Returns ``[len(col_starts), size, size]``,
+    float32 for a float32 strip (weights rounded to float32, relative error ~1e-7; no float64 copy
+    of the strip), float64 otherwise.
     """
     if strip.shape[0] != window:
         raise ValueError(f"strip has {strip.shape[0]} rows, expected the window height {window}")
-    a_r = area_weights(window, size)
-    a_c = _block_weights(window, size, tuple(int(s) for s in col_starts), strip.shape[1])
-    reduced = a_r @ np.asarray(strip, dtype=np.float64)  # [size, cols]
+    dtype = np.float32 if strip.dtype == np.float32 else np.float64
+    a_r = _typed(area_weights(window, size), dtype)
+    a_c = _typed(_block_weights(window, size, tuple(int(s) for s in col_starts), strip.shape[1]), dtype)
+    reduced = a_r @ np.asarray(strip, dtype=dtype)  # [size, cols]
     out = np.asarray(reduced @ a_c)  # [size, n * size]  (dense @ sparse)
     return out.reshape(size, len(col_starts), size).transpose(1, 0, 2)
 
@@ -104,6 +111,6 @@ def masked_area_average_strip(strips: dict[str, np.ndarray], mask: np.ndarray | 
     safe = np.where(weight > 0, weight, 1.0)
     out = {}
     for name, x in strips.items():
-        num = area_average_strip(np.where(mask, x, 0.0).astype(np.float32), col_starts, window, size)
+        num = area_average_strip(np.where(mask, x, 0.0).astype(np.float32, copy=False), col_starts, window, size)
         out[name] = np.where(weight > 0, num / safe, 0.0)
     return out

@@ -3,7 +3,8 @@
 Layout: docs/architecture.md, "Patches"; method and figures: docs/patches.md.
 
 For every interferogram (one per subswath) windows of ``window x window`` pixels with step
-``stride`` start at row/col 0 and lie fully inside the raster; each is resized to
+``stride`` start at row/col 0 and lie fully inside the raster (plus one window flush with the far
+edge when at least a quarter window would stay uncovered, :func:`window_starts`); each is resized to
 ``size x size`` by exact area averaging (:mod:`quakesar.patches.resample`) of the complex
 interferogram (i, q) and of the coherence, with invalid pixels excluded. A window whose valid
 fraction is below ``min_valid_fraction`` is dropped and counted under its reason. Rasters are
@@ -121,6 +122,21 @@ def _summary_path(out_csv: Path) -> Path:
     return out_csv.with_name(out_csv.name.removesuffix(".csv") + ".summary.json")
 
 
+def window_starts(n: int, window: int, stride: int) -> np.ndarray:
+    """First pixels of the windows along an axis of ``n`` pixels (see module docstring).
+
+    ``0, stride, 2 stride, ...`` while the window fits; when that leaves at least a quarter of a
+    window uncovered at the far edge, one more window flush with the edge (``n - window``) is
+    added, so a subswath's last burst is not lost (13,500 lines / 2,000 would leave 1,500).
+    """
+    if n < window:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.arange(0, n - window + 1, stride, dtype=np.int64)
+    if n - (starts[-1] + window) >= window / 4:
+        starts = np.append(starts, n - window)
+    return starts
+
+
 def _window_sums(colsum: np.ndarray, starts: np.ndarray, window: int) -> np.ndarray:
     cum = np.concatenate([[0], np.cumsum(colsum, dtype=np.float64)])
     return cum[starts + window] - cum[starts]
@@ -143,13 +159,24 @@ class _Writer:
         return first
 
 
+def _chunk_row_cache_bytes(path: Path) -> int:
+    """HDF5 chunk-cache size per raster holding two rows of chunks (enough for strip boundaries, bounded)."""
+    try:
+        with h5py.File(path, "r") as f:
+            ds = f["i"]
+            chunk_rows = (ds.chunks or ds.shape)[0]
+            return int(2 * chunk_rows * ds.shape[1] * ds.dtype.itemsize) + (1 << 20)
+    except (OSError, KeyError) as exc:
+        raise ValueError(f"{path}: cannot read the interferogram raster 'i' ({exc})") from exc
+
+
 def _tile_one(path: Path, event: dict[str, Any], cfg: dict[str, Any], writer: _Writer,
               label_threshold_m: float | None, drops: dict[str, int]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Tile one interferogram; returns its CSV rows (without geometry) and its source geometry record."""
     window, stride, size = cfg["window"], cfg["stride"], cfg["size"]
     channels = cfg["channels"]
     attrs = read_attrs(path)
-    with h5py.File(path, "r", rdcc_nbytes=256 << 20) as f:
+    with h5py.File(path, "r", rdcc_nbytes=_chunk_row_cache_bytes(path), rdcc_nslots=100_003) as f:
         missing = [n for n in (*RASTERS, "latitude", "longitude") if n not in f]
         if missing:
             raise ValueError(f"{path}: not a canonical interferogram, missing datasets {missing}")
@@ -166,20 +193,21 @@ def _tile_one(path: Path, event: dict[str, Any], cfg: dict[str, Any], writer: _W
         threshold = label_threshold_m
         if threshold is None and truth is not None and "detectability_threshold_m" in f["truth"].attrs:
             threshold = float(f["truth"].attrs["detectability_threshold_m"])
-        row_starts = np.arange(0, rows - window + 1, stride) if rows >= window else np.zeros(0, int)
-        col_starts = np.arange(0, cols - window + 1, stride) if cols >= window else np.zeros(0, int)
+        row_starts, col_starts = window_starts(rows, window, stride), window_starts(cols, window, stride)
         out_rows: list[dict[str, Any]] = []
+        # open each raster once: its chunk cache then serves chunks shared by consecutive strips
+        dsets = {n: f[n] for n in ("i", "q", "coherence", "valid", "unwrapped", "los_displacement") if n in f}
         for r0 in row_starts:
             sl = np.s_[int(r0):int(r0) + window, :]
-            i, q, coh = (f[n][sl] for n in ("i", "q", "coherence"))
+            i, q, coh = (dsets[n][sl] for n in ("i", "q", "coherence"))
             mask = np.isfinite(i) & np.isfinite(q) & np.isfinite(coh) & ((i != 0) | (q != 0))
-            if "valid" in f:
-                mask &= f["valid"][sl] != 0
+            if "valid" in dsets:
+                mask &= dsets["valid"][sl] != 0
             extras = {}
             if "unwrapped" in channels or ("los_displacement" in channels and "los_displacement" not in f):
-                extras["unwrapped"] = f["unwrapped"][sl]
+                extras["unwrapped"] = dsets["unwrapped"][sl]
             if "los_displacement" in channels and "los_displacement" in f:
-                extras["los_displacement"] = f["los_displacement"][sl]
+                extras["los_displacement"] = dsets["los_displacement"][sl]
             for arr in extras.values():  # a requested optional raster must be finite where a pixel counts
                 mask &= np.isfinite(arr)
             vf = _window_sums(mask.sum(axis=0), col_starts, window) / float(window * window)
