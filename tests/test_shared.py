@@ -112,3 +112,13 @@ def test_atomic_outputs_get_umask_permissions(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_tiepoint_raster_equals_pointwise_interpolation():
+    rng = np.random.default_rng(0)
+    g = TiePointGrid(np.array([0.0, 7.0, 20.0, 31.0]), np.array([0.0, 5.0, 13.0]), rng.normal(size=(4, 3)))
+    block = g.raster(slice(-2, 35), slice(-3, 16))
+    rr, cc = np.meshgrid(np.arange(-2, 35), np.arange(-3, 16), indexing="ij")
+    assert np.allclose(block, g.at(rr, cc))
+    lon = TiePointGrid(np.array([0.0, 10.0]), np.array([0.0, 10.0]), np.array([[179.0, -179.0], [179.5, -178.5]]), is_longitude=True)
+    assert np.allclose(lon.raster(slice(0, 11), slice(0, 11)), lon.at(*np.meshgrid(np.arange(11.0), np.arange(11.0), indexing="ij")))

@@ -66,6 +66,17 @@ def _chunks(shape: tuple[int, int]) -> tuple[int, int]:
     return (min(shape[0], 256), min(shape[1], 256))
 
 
+#: i and q are noise-like (gzip saves ~14 % at 25x the write time, lzf ~7 % at 10x): stored raw.
+#: Smoother rasters (coherence, masks, displacement) get the fast lzf filter with byte shuffling.
+_UNCOMPRESSED = frozenset({"i", "q"})
+
+
+def _storage(name: str, shape: tuple[int, int]) -> dict[str, Any]:
+    if name in _UNCOMPRESSED:
+        return {"chunks": _chunks(shape)}
+    return {"chunks": _chunks(shape), "compression": "lzf", "shuffle": True}
+
+
 def base_attrs(**overrides: Any) -> dict[str, Any]:
     """Attributes every backend sets the same way; pass the rest as keyword arguments."""
     attrs: dict[str, Any] = {
@@ -89,8 +100,7 @@ def write_interferogram(path: str | Path, ifg: Interferogram) -> None:
     with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
         for name, arr in (("i", ifg.i), ("q", ifg.q), ("coherence", ifg.coherence), *ifg.optional.items()):
             dtype = np.uint8 if name == "valid" else np.float32
-            f.create_dataset(name, data=np.asarray(arr, dtype=dtype), chunks=_chunks(shape), compression="gzip",
-                             compression_opts=1, shuffle=True)
+            f.create_dataset(name, data=np.asarray(arr, dtype=dtype), **_storage(name, shape))
         ifg.latitude.write(f, "latitude", units="degrees_north")
         ifg.longitude.write(f, "longitude", units="degrees_east")
         if ifg.incidence is not None:
@@ -101,7 +111,7 @@ def write_interferogram(path: str | Path, ifg: Interferogram) -> None:
         if ifg.truth is not None:
             g = f.create_group("truth")
             g.create_dataset("los_displacement", data=np.asarray(ifg.truth["los_displacement"], dtype=np.float32),
-                             chunks=_chunks(shape), compression="gzip", compression_opts=1, shuffle=True)
+                             **_storage("los_displacement", shape))
             for key, value in ifg.truth.get("attrs", {}).items():
                 g.attrs[key] = value
 

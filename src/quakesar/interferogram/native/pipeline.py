@@ -71,30 +71,8 @@ def check_config(cfg: dict[str, Any], source: str = "interferogram") -> None:
 
 
 def grid_rows(grid: TiePointGrid, r0: int, r1: int, ncols: int) -> np.ndarray:
-    """A tie-point grid's values on lines ``[r0, r1)`` x all ``ncols`` samples (float32), fast and exact.
-
-    For a fixed line, bilinear interpolation is piecewise linear between tie columns, so the grid
-    is evaluated (by :meth:`TiePointGrid.at`) only at the tie columns of each line, then linearly
-    between them with the same extrapolation rule: a few passes over the block instead of ~10.
-    """
-    rows = np.arange(r0, r1, dtype=np.float64)
-    at_ties = grid.at(rows[:, None], grid.tie_cols[None, :])  # [lines, n_tie_cols]
-    c = np.arange(ncols, dtype=np.float64)
-    tc = grid.tie_cols
-    out = np.empty((r1 - r0, ncols), dtype=np.float32)
-    inside = (c >= tc[0]) & (c <= tc[-1])
-    if inside.all():  # one C pass per line
-        for i in range(r1 - r0):
-            out[i] = np.interp(c, tc, at_ties[i])
-        return out
-    j = np.clip(np.searchsorted(tc, c, side="right") - 1, 0, tc.size - 2)
-    t = ((c - tc[j]) / (tc[j + 1] - tc[j])).astype(np.float32)
-    left = at_ties[:, j].astype(np.float32)
-    right = at_ties[:, j + 1].astype(np.float32)
-    right -= left
-    right *= t
-    left += right
-    return left
+    """A tie-point grid's values on lines ``[r0, r1)`` x all ``ncols`` samples (float32)."""
+    return grid.raster(slice(r0, r1), slice(0, ncols), dtype=np.float32)
 
 
 def _block_products(scene: Scene, offset: OffsetEstimate, e0: int, e1: int, range_origin_m: float,
