@@ -425,7 +425,9 @@ def test_slurm_profile_covers_the_rules(workflow):
     assert prof["slurm-status-command"] in {"squeue", "sacct"}
     rules = {r.name: r for r in workflow.rules}
     resources = _rule_kv(prof["set-resources"])
-    threads = _kv(prof["set-threads"])
+    threads = _kv(prof.get("set-threads", []))
+    snap = _parse_profile(ROOT / "profiles" / "slurm" / "config.yaml", {"QUAKESAR_SLURM_BACKEND": "snap"})
+    threads.update(_kv(snap.get("set-threads", [])))
     groups = _kv(prof["groups"])
     unknown = sorted((set(resources) | set(threads) | set(groups)) - set(rules))
     assert not unknown, f"profiles/slurm names rules the workflow does not define: {unknown}"
