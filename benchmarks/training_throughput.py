@@ -46,7 +46,7 @@ import torch
 from quakesar.atomic import write_json
 from quakesar.dataset.index import build_dataset
 from quakesar.dataset.torchdata import PatchDataset
-from quakesar.geodesy import destination, east_north_offset_m, haversine_km
+from quakesar.geodesy import destination, geodesic_polar
 from quakesar.learning.models import build_model
 from quakesar.learning.tasks import TASKS, TargetScaler, stack_targets, task_loss
 from quakesar.learning.train import make_loader, seed_everything
@@ -65,10 +65,10 @@ def make_dataset(root: Path, size: int, n_events: int, per_event: int) -> Path:
         rows = []
         for j in range(per_event):
             clat, clon = destination(elat, elon, rng.uniform(0, 360), rng.uniform(5e3, 60e3))
-            e, n = east_north_offset_m(clat, clon, elat, elon)
+            dist, _, e, n = geodesic_polar(clat, clon, elat, elon)
             r = {c: 0 for c in (*COLUMNS, *EXTRA_COLUMNS)}
             r.update(patch_id=f"b{k}_{j}", event_id=f"b{k}", scene_id=f"s{k}", subswath="IW1", h5_index=j, center_lat=float(clat),
-                     center_lon=float(clon), epicenter_lat=elat, epicenter_lon=elon, distance_km=float(haversine_km(clat, clon, elat, elon)),
+                     center_lon=float(clon), epicenter_lat=elat, epicenter_lon=elon, distance_km=float(dist) / 1e3,
                      east_km=float(e) / 1e3, north_km=float(n) / 1e3, magnitude=mag, magnitude_type="mww", mw=mag, deformation=1,
                      event_time="2020-01-01T00:00:00Z", reference_time=f"2020-01-{k % 27 + 1:02d}T00:00:00Z",
                      secondary_time=f"2020-01-{k % 27 + 2:02d}T00:00:00Z", source_file=f"b{k}/IW1.h5", flight_direction="ascending",

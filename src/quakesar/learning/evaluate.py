@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from quakesar.geodesy import haversine_km, offset_to_latlon
+from quakesar.geodesy import haversine_km, polar_to_latlon
 from quakesar.learning.bootstrap import bootstrap_ci, mean_abs, median, p90
 from quakesar.learning.event_level import combine_events, geometric_median_latlon, local_frame_origin
 from quakesar.learning.tasks import TaskSpec
@@ -83,7 +83,7 @@ def build_predictions(index: pd.DataFrame, rows: np.ndarray, outputs: np.ndarray
         df[f"pred_{t}"] = out[:, k]
         df[f"error_{t}"] = out[:, k] - pd.to_numeric(df[t], errors="coerce").to_numpy(float)
     if spec.name == "epicentre":
-        la, lo = offset_to_latlon(df["center_lat"].to_numpy(float), df["center_lon"].to_numpy(float), out[:, 0] * 1000.0, out[:, 1] * 1000.0)
+        la, lo = polar_to_latlon(df["center_lat"].to_numpy(float), df["center_lon"].to_numpy(float), out[:, 0] * 1000.0, out[:, 1] * 1000.0)
         df["pred_epicenter_lat"], df["pred_epicenter_lon"] = la, lo
         df["error_km"] = haversine_km(df["epicenter_lat"].to_numpy(float), df["epicenter_lon"].to_numpy(float), la, lo)
         df["error_lat_deg"] = np.abs(la - df["epicenter_lat"].to_numpy(float))

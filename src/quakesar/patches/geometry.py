@@ -8,55 +8,20 @@ pixel-edge points (the footprint of the window, not the centres of its edge pixe
 ``((row0 + row1 - 1) / 2, (col0 + col1 - 1) / 2)``. All are interpolated from the
 interferogram's own tie-point grids.
 
-Distance, bearing and east/north offsets from the patch centre to the epicentre are geodesic
-on WGS84 (Karney 2013, "Algorithms for geodesics", J. Geodesy 87:43, via ``pyproj.Geod``):
-``distance`` is the geodesic length ``s``, ``bearing`` the forward azimuth ``alpha`` at the
-centre, and ``(east, north) = s (sin alpha, cos alpha)`` (the ellipsoidal azimuthal-equidistant
-offsets), so ``hypot(east, north) == distance`` exactly. The spherical functions of
-:mod:`quakesar.geodesy` differ from WGS84 by up to ~0.5 % (meridional radius near the equator),
-more than the 0.1 % a patch's metadata must meet, hence the ellipsoid here.
+Distance, bearing and east/north offsets from the patch centre to the epicentre are WGS84
+geodesics (:func:`quakesar.geodesy.geodesic_polar`): the spherical formulas differ by up to
+~0.5 %, more than the 0.1 % a patch's metadata must meet.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 from numpy.typing import ArrayLike
 
+from quakesar.geodesy import geodesic_polar, polar_to_latlon, wgs84  # noqa: F401  (re-exported)
 from quakesar.tiepoints import TiePointGrid
 
 CORNERS = ("00", "01", "11", "10")  # clockwise in image coordinates, early-azimuth near-range first
-
-
-@lru_cache(maxsize=1)
-def wgs84():  # -> pyproj.Geod
-    """The WGS84 ellipsoid geodesic solver (cached)."""
-    import pyproj
-
-    return pyproj.Geod(ellps="WGS84")
-
-
-def geodesic_polar(lat0: ArrayLike, lon0: ArrayLike, lat: ArrayLike, lon: ArrayLike
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Distance (m), forward azimuth (deg in [0, 360)), east (m) and north (m) from point 0 to the point.
-
-    Vectorised over broadcastable arrays.
-    """
-    la0, lo0, la, lo = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in (lat0, lon0, lat, lon)))
-    az, _, dist = wgs84().inv(lo0.ravel(), la0.ravel(), lo.ravel(), la.ravel())
-    az = np.asarray(az, dtype=np.float64).reshape(la0.shape)
-    dist = np.asarray(dist, dtype=np.float64).reshape(la0.shape)
-    rad = np.radians(az)
-    return dist, az % 360.0, dist * np.sin(rad), dist * np.cos(rad)
-
-
-def polar_to_latlon(lat0: ArrayLike, lon0: ArrayLike, east_m: ArrayLike, north_m: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-    """Inverse of :func:`geodesic_polar`: the point at geodesic offsets (east, north) from point 0."""
-    la0, lo0, e, n = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in (lat0, lon0, east_m, north_m)))
-    az = np.degrees(np.arctan2(e, n))
-    lon, lat, _ = wgs84().fwd(lo0.ravel(), la0.ravel(), az.ravel(), np.hypot(e, n).ravel())
-    return np.asarray(lat).reshape(la0.shape), np.asarray(lon).reshape(la0.shape)
 
 
 def window_geometry(lat: TiePointGrid, lon: TiePointGrid, row0: ArrayLike, col0: ArrayLike,
