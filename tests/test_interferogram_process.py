@@ -125,38 +125,22 @@ def test_cli_native(scene, tmp_path):
         bad.handler(bad, cfg)
 
 
-SNAKEFILE = """
-import sys
-config.update({config_repr})
-def res(path):
-    return "results/" + path
-def event_record(wildcards):
-    return res(f"catalog/events/{{wildcards.event}}.json")
-def asf_interferogram_inputs(wildcards):
-    raise AssertionError("not used with source synthetic")
-wildcard_constraints:
-    event=r"[A-Za-z0-9_-]+",
-    iw=r"IW[123]",
-include: "{rule_file}"
-"""
-
-
 @pytest.mark.skipif(shutil.which("snakemake", path=str(Path(sys.executable).parent)) is None, reason="no snakemake")
-def test_snakemake_rule_runs_native(scene, tmp_path):
-    """The real rule and script in a minimal workflow (stand-ins only for common.smk's helpers)."""
-    cfg = fill_defaults({"source": "synthetic", "interferogram": {"multilook": {"range": 4, "azimuth": 1}}}, load_schema())
-    (tmp_path / "Snakefile").write_text(SNAKEFILE.format(config_repr=repr(cfg),
-                                                          rule_file=REPO / "workflow/rules/interferogram.smk"))
-    (tmp_path / "results/scenes/ev1").mkdir(parents=True)
-    shutil.copy(scene, tmp_path / "results/scenes/ev1/IW2.h5")
-    (tmp_path / "results/catalog/events").mkdir(parents=True)
-    (tmp_path / "results/catalog/events/ev1.json").write_text(json.dumps({"id": "ev1"}))
+def test_snakemake_rule_runs_native(tmp_path):
+    """The real workflow (Snakefile, common.smk, rule and script): one event, one subswath, tiny config."""
+    override = {"catalog": {"event_ids": ["us7000df40"]}, "simulate": {"subswaths": ["IW2"]}}
+    (tmp_path / "override.yaml").write_text(json.dumps(override))
     exe = str(Path(sys.executable).parent / "snakemake")
-    proc = subprocess.run([exe, "results/interferograms/ev1/IW2.h5", "--cores", "2"], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run([exe, "-s", str(REPO / "Snakefile"), "-d", str(tmp_path), "--cores", "2",
+                           "results/interferograms/us7000df40/IW2.h5",
+                           "--configfile", str(REPO / ".test/config.yaml"), str(tmp_path / "override.yaml")],
+                          cwd=REPO, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    ifg = read_interferogram(tmp_path / "results/interferograms/ev1/IW2.h5")
-    assert ifg.shape == (203, 80) and ifg.attrs["event_id"] == "ev1"
-    assert (tmp_path / "results/interferograms/ev1/IW2.png").is_file()
-    assert (tmp_path / "results/benchmarks/interferogram/ev1/IW2.tsv").is_file()
-    assert "written" in (tmp_path / "logs/interferogram/ev1/IW2.log").read_text()
+    ifg = read_interferogram(tmp_path / "results/interferograms/us7000df40/IW2.h5")
+    with h5py.File(tmp_path / "results/scenes/us7000df40/IW2.h5", "r") as f:
+        scene_shape = f["reference"].shape
+    assert ifg.shape == (scene_shape[0], scene_shape[1] // 4) and ifg.attrs["event_id"] == "us7000df40" and ifg.attrs["backend"] == "native"
+    assert ifg.truth is not None and ifg.truth["los_displacement"].shape == ifg.shape
+    assert (tmp_path / "results/interferograms/us7000df40/IW2.png").is_file()
+    assert (tmp_path / "results/benchmarks/interferogram/us7000df40/IW2.tsv").is_file()
+    assert "written" in (tmp_path / "logs/interferogram/us7000df40/IW2.log").read_text()

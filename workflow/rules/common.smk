@@ -1,4 +1,8 @@
 # Shared definitions: results directory, selected events, input functions.
+import json as _json
+from pathlib import Path
+
+from quakesar.asf.download import local_name as _asf_local_name
 from quakesar.catalog.stage import load_selection
 
 RESULTS = config["results"]
@@ -7,6 +11,12 @@ RESULTS = config["results"]
 # The event list is computed from the catalog at parse time (milliseconds per thousand events), so
 # that adding or changing one event adds or re-runs only that event's jobs. A malformed catalog or
 # an empty selection stops here with a message naming the file/line/key.
+# A relative catalog path is looked up in the working directory first, then in this workflow's
+# checkout, so the bundled catalog is found when running with `-d elsewhere`.
+if not Path(config["catalog"]["path"]).is_absolute() and not Path(config["catalog"]["path"]).exists():
+    _bundled = Path(workflow.basedir) / config["catalog"]["path"]
+    if _bundled.exists():
+        config["catalog"]["path"] = str(_bundled)
 _SELECTION = load_selection(config["catalog"])
 EVENTS = [ev.id for ev in _SELECTION.events]
 EVENT_RECORD_JSON = {ev.id: ev.record_json() for ev in _SELECTION.events}
@@ -44,3 +54,95 @@ def event_subswaths(wildcards):
 def event_interferograms(wildcards):
     """The canonical interferograms of an event, one per processed subswath."""
     return [res(f"interferograms/{wildcards.event}/{iw}.h5") for iw in event_subswaths(wildcards)]
+
+
+# ---- input functions of search.smk
+
+
+def _asf_pairs(wildcards):
+    """The event's pairs document (after its search checkpoint has run) and its path."""
+    path = checkpoints.search.get(event=wildcards.event).output[0]
+    with open(path) as fh:
+        return _json.load(fh), path
+
+
+def _asf_best_pair(wildcards):
+    doc, path = _asf_pairs(wildcards)
+    if doc.get("status") != "ok" or not doc.get("pairs"):
+        return None, path
+    return doc["pairs"][0], path
+
+
+def asf_subswaths(wildcards):
+    """Subswaths of the event's chosen pair that see the epicentre; [] when it has no pair."""
+    pair, _ = _asf_best_pair(wildcards)
+    return [] if pair is None else list(pair["subswaths"])
+
+
+def _asf_granule_records(pair):
+    """Records (scene, url, bytes, md5) of the granules of a pair, reference first."""
+    out = []
+    for role in ("reference", "secondary"):
+        rec = pair[role]
+        out.extend(rec["bursts"] if rec.get("bursts") else [rec])
+    return out
+
+
+def asf_granule_files(wildcards):
+    """Local files of the event's chosen pair in the shared SLC cache (reference first)."""
+    pair, _ = _asf_best_pair(wildcards)
+    if pair is None:
+        return []
+    return [f"{config['download']['dir']}/{_asf_local_name(r)}" for r in _asf_granule_records(pair)]
+
+
+def asf_interferogram_inputs(wildcards):
+    """Inputs of an ASF interferogram: the pairs JSON and the [reference, secondary] SLCs (or the
+    burst files of both dates with search.burst_products), plus orbit manifests with download.orbits."""
+    pair, path = _asf_best_pair(wildcards)
+    if pair is None:
+        raise ValueError(f"{path}: event {wildcards.event} has no pair; it has no subswaths to process")
+    if config["search"]["burst_products"] and config["interferogram"]["backend"] == "snap":
+        raise ValueError(
+            "search.burst_products: true downloads ASF burst products (GeoTIFF + XML), which the snap "
+            "backend cannot read (it reads SAFE zips); set search.burst_products: false to process with SNAP"
+        )
+    inputs = {"pairs": path, "slcs": asf_granule_files(wildcards)}
+    if config["download"]["orbits"]:
+        inputs["orbits"] = [f"{config['download']['dir']}/orbits/{r['scene']}.json" for r in (pair["reference"], pair["secondary"])]
+    return inputs
+
+
+# ---- input functions of download.smk
+
+
+def _asf_record(wildcards):
+    """The stable part (scene, url, bytes, md5, platform, start) of a granule's record, from the first
+    searched event that needs it. A param, not an input: re-searching an event must not re-download."""
+    rec = _ASF_GRANULES.record(wildcards.granule)
+    return {k: rec.get(k) for k in ("scene", "url", "bytes", "md5", "platform", "start")}
+
+
+def _slc_output(pattern):
+    return temp(pattern) if config["download"]["cleanup"] else pattern
+
+
+# ---- input functions of interferogram.smk
+
+
+def interferogram_inputs(wildcards):
+    """Synthetic source: the simulated scene pair. ASF source: the pairs JSON and the two SLC zips
+    (asf_interferogram_inputs, defined in search.smk), processed by SNAP."""
+    inputs = {"record": event_record(wildcards)}
+    if config["source"] == "synthetic":
+        inputs["scene"] = res(f"scenes/{wildcards.event}/{wildcards.iw}.h5")
+    else:
+        inputs.update(asf_interferogram_inputs(wildcards))
+    return inputs
+
+
+def interferogram_mem_mb(wildcards, attempt):
+    """Native: one block of full-resolution lines plus the multilooked rasters (<= 8 GB for a full
+    subswath, benchmarks/results/native_fullres.json). SNAP: gpt's cache plus the JVM."""
+    base = 8000 if config["interferogram"]["backend"] == "native" else 16000
+    return base * attempt

@@ -14,21 +14,10 @@ _SLC_DIR = config["download"]["dir"]
 _ASF_GRANULES = _GranuleIndex(res("pairs/*.json"))
 
 
-def _asf_record(wildcards):
-    """The stable part (scene, url, bytes, md5, platform, start) of a granule's record, from the first
-    searched event that needs it. A param, not an input: re-searching an event must not re-download."""
-    rec = _ASF_GRANULES.record(wildcards.granule)
-    return {k: rec.get(k) for k in ("scene", "url", "bytes", "md5", "platform", "start")}
-
-
-def _slc_output(pattern):
-    return temp(pattern) if config["download"]["cleanup"] else pattern
-
-
 rule download:
     """One verified SLC (or burst) of the shared cache: resumable, checked against ASF's size and MD5."""
     output:
-        _slc_output(_SLC_DIR + "/{granule}.zip"),
+        _slc_output(f"{_SLC_DIR}/{{granule}}.zip"),
     params:
         record=_asf_record,
     resources:
@@ -46,7 +35,7 @@ rule download:
 
 use rule download as download_burst with:
     output:
-        _slc_output(_SLC_DIR + "/{granule}.tiff"),
+        _slc_output(f"{_SLC_DIR}/{{granule}}.tiff"),
     log:
         "logs/download/{granule}.tiff.log",
     benchmark:
@@ -56,7 +45,7 @@ use rule download as download_burst with:
 rule orbits:
     """Precise orbit file of one granule (download.orbits), fetched with sentineleof."""
     output:
-        _SLC_DIR + "/orbits/{granule}.json",
+        f"{_SLC_DIR}/orbits/{{granule}}.json",
     params:
         record=_asf_record,
     resources:

@@ -2,24 +2,6 @@
 # (docs/architecture.md "Canonical interferogram"; native backend: docs/interferogram-native.md).
 
 
-def interferogram_inputs(wildcards):
-    """Synthetic source: the simulated scene pair. ASF source: the pairs JSON and the two SLC zips
-    (asf_interferogram_inputs, defined in search.smk), processed by SNAP."""
-    inputs = {"record": event_record(wildcards)}
-    if config["source"] == "synthetic":
-        inputs["scene"] = res(f"scenes/{wildcards.event}/{wildcards.iw}.h5")
-    else:
-        inputs.update(asf_interferogram_inputs(wildcards))
-    return inputs
-
-
-def interferogram_mem_mb(wildcards, attempt):
-    """Native: one block of full-resolution lines plus the multilooked rasters (<= 8 GB for a full
-    subswath, benchmarks/results/native_fullres.json). SNAP: gpt's cache plus the JVM."""
-    base = 8000 if config["interferogram"]["backend"] == "native" else 16000
-    return base * attempt
-
-
 _IFG_QUICKLOOK = {"png": res("interferograms/{event}/{iw}.png")} if config["interferogram"]["quicklook"] else {}
 
 
