@@ -16,8 +16,8 @@ rows on which every requested target is known; ``None`` or ``[]`` keeps all rows
 HDF5 handles are opened lazily in the process that reads (after a DataLoader worker forks)
 and never pickled: a handle opened in the parent is not reused in a child (h5py/HDF5 file
 handles are not fork-safe). ``latlon_planes`` appends two constant planes, patch-centre
-``lat / 90`` and ``lon / 180`` (in [-1, 1]), as in the thesis code (see
-/work/shared/notes/prior-work.md for why they leak location with patch-level splits).
+``lat / 90`` and ``lon / 180`` (in [-1, 1]), as in the reference thesis code (with its patch-level
+split they let a model memorise each event's location; our splits group events and scenes).
 
 ``augment=True`` applies a random dihedral transform (:mod:`quakesar.dataset.augment`) with
 the exactly consistent label transform. The draws of an epoch are made once, when the epoch is
