@@ -37,3 +37,11 @@ rule event_record:
         from quakesar.atomic import write_text
 
         write_text(output[0], params.record)
+
+
+rule catalog_all:
+    """The catalog stage alone: events.csv and every selected event's record (`snakemake catalog_all`)."""
+    input:
+        res("catalog/events.csv"),
+        expand(res("catalog/events/{event}.json"), event=EVENTS),
+    localrule: True
