@@ -226,3 +226,16 @@ def test_records_rewritten_only_when_changed(tmp_path):
     assert mtimes == {p.name: p.stat().st_mtime_ns for p in (out / "events").iterdir()}
     rec = json.loads((out / "events" / "us7000df40.json").read_text())
     assert rec["mw"] == 6.3 and rec["time"].endswith("Z") and "source_line" not in rec
+
+
+def test_start_null_means_no_lower_bound_and_absent_means_sentinel1_era():
+    events = read_catalog(FIXTURE)
+    cfg = catalog_cfg(min_magnitude=5.0, max_depth_km=None, start=None)
+    assert any(e.time.year == 2013 for e in select_events(events, cfg).events)
+    del cfg["start"]
+    assert all(e.time.year >= 2014 for e in select_events(events, cfg).events)
+
+
+def test_bundled_catalog_has_near_duplicate_rows_that_are_merged():
+    sel = select_events(read_catalog(BUNDLED), catalog_cfg(path=str(BUNDLED), min_magnitude=0.0, max_depth_km=None, start=None))
+    assert len(sel.events) == 18275 - len(sel.duplicates) and sel.duplicates

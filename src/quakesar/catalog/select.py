@@ -116,7 +116,8 @@ def select_events(events: list[Event], cfg: dict[str, Any]) -> Selection:
     else:
         types = {t.lower() for t in cfg.get("event_types") or ["earthquake"]}
         mtypes = {t.lower() for t in cfg["magnitude_types"]} if cfg.get("magnitude_types") else None
-        start = _time_bound(cfg.get("start"), "start", SENTINEL1_START)
+        # an absent key means the Sentinel-1 era; an explicit null means no lower bound
+        start = _time_bound(cfg.get("start"), "start", None) if "start" in cfg else SENTINEL1_START
         end = _time_bound(cfg.get("end"), "end", None)
         in_region = region_predicate(cfg.get("region"))
         kept = []
