@@ -95,6 +95,8 @@ def test_layout_and_every_field_documented(default_scene: Path) -> None:
 def test_reproducible_bytes_and_seed_dependence(default_scene: Path, tmp_path: Path) -> None:
     simulate_event(EVENT, TINY, 11, {"IW2": tmp_path / "a.h5"})
     assert _md5(tmp_path / "a.h5") == _md5(default_scene / "IW2.h5")
+    simulate_event(EVENT, TINY, 11, {"IW2": tmp_path / "t.h5"}, threads=3)  # helper threads: same bytes
+    assert _md5(tmp_path / "t.h5") == _md5(default_scene / "IW2.h5")
     simulate_event(EVENT, TINY, 12, {"IW2": tmp_path / "b.h5"})
     assert _md5(tmp_path / "b.h5") != _md5(default_scene / "IW2.h5")
     # the requested subswaths do not change a subswath's bytes (the pair is planned for the whole frame)

@@ -22,7 +22,7 @@ rule simulate:
         cfg=config["simulate"],
         seed=config["seed"],
         subswaths=_SIM_SUBSWATHS,
-    threads: 1
+    threads: 2 if config["simulate"]["mode"] == "full" else 1  # full mode: speckle fields on a helper thread
     resources:
         # peak RSS (benchmarks/results/simulate_fullres.json): about 1.5 GB at full resolution (line blocks of a
         # 25k-sample subswath plus the frame's ground fields), about 0.35 GB at reduction 8; doubled as margin

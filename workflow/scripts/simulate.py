@@ -10,4 +10,4 @@ subswaths = snakemake.params.subswaths
 outputs = dict(zip(subswaths, (Path(p) for p in snakemake.output.scenes)))
 quicklooks = dict(zip(subswaths, (Path(p) for p in snakemake.output.quicklooks))) if "quicklooks" in snakemake.output.keys() else None
 event = json.loads(Path(snakemake.input.record).read_text(encoding="utf-8"))
-simulate_event(event, snakemake.params.cfg, snakemake.params.seed, outputs, quicklooks)
+simulate_event(event, snakemake.params.cfg, snakemake.params.seed, outputs, quicklooks, threads=snakemake.threads)

@@ -19,6 +19,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
+
 import numpy as np
 from scipy.ndimage import correlate1d
 
@@ -117,8 +119,11 @@ class BandLimitedSpeckle:
             del self._cache[old]
         return noise
 
-    def field(self, b: int, rows: int, shifts: list[tuple[float, float]]) -> list[np.ndarray]:
-        """Band-limited field on the first ``rows`` lines of block ``b`` for each (row, col) shift."""
+    def field(self, b: int, rows: int, shifts: list[tuple[float, float]],
+              executor: Executor | None = None) -> list[np.ndarray]:
+        """Band-limited field on the first ``rows`` lines of block ``b`` for each (row, col) shift.
+
+        With an ``executor``, the shifts are filtered concurrently (same values as serially)."""
         k = self.k
         need = rows + k   # lines of block b (and of b + 1 beyond its end) needed below the block
         head = self._white(b - 1)[-k:] if b > 0 else self._white(b - 1, k)[:k]
@@ -127,11 +132,17 @@ class BandLimitedSpeckle:
         if need > self.block:
             parts.append(self._white(b + 1, need - self.block)[:need - self.block])
         white = np.concatenate(parts, axis=0)
-        out = []
-        for dr, dc in shifts:
+
+        def shifted(shift: tuple[float, float]) -> np.ndarray:
+            dr, dc = shift
             wr = bandlimit_kernel(self.range_os, dc).astype(np.float32)
             wa = bandlimit_kernel(self.azimuth_os, dr).astype(np.float32)
             tmp = correlate1d(white, wr, axis=1, mode="constant")[:, k:k + self.samples]
             res = correlate1d(tmp, wa, axis=0, mode="constant")[k:k + rows]
-            out.append(np.ascontiguousarray(res).view(np.complex64)[..., 0])
-        return out
+            return np.ascontiguousarray(res).view(np.complex64)[..., 0]
+
+        if executor is None or len(shifts) < 2:
+            return [shifted(sh) for sh in shifts]
+        # the filters release the GIL: the other shifts run on the executor while this thread does the first
+        others = [executor.submit(shifted, sh) for sh in shifts[1:]]
+        return [shifted(shifts[0]), *(f.result() for f in others)]
