@@ -158,3 +158,18 @@ def test_scene_validation_names_file_and_field(tmp_path):
         open_scene(tmp_path / "s.h5")
     with pytest.raises(SceneError, match="does not exist"):
         open_scene(tmp_path / "missing.h5")
+
+
+def test_incoherent_scene_is_processed_with_a_recorded_coregistration_failure(tmp_path):
+    """An offshore (fully decorrelated) scene has no speckle to correlate: the job still writes its
+    interferogram, records why the offset is zero, and the coherence says it is noise."""
+    from quakesar.interferogram.canonical import read_interferogram
+    from quakesar.interferogram.native.pipeline import process_scene
+    from quakesar.interferogram.native.synthetic_pair import constant
+
+    write_pair(tmp_path / "sea.h5", PairSpec(lines=256, samples=512, coherence=constant(0.0)))
+    process_scene(tmp_path / "sea.h5", tmp_path / "ifg.h5", {})
+    ifg = read_interferogram(tmp_path / "ifg.h5")
+    status = ifg.attrs["backend_parameters"]["coregistration"]["status"]
+    assert status.startswith("failed, zero offset used: coregistration failed")
+    assert float(np.median(ifg.coherence)) < 0.35

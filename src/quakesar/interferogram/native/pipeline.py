@@ -162,7 +162,15 @@ def process_scene(scene_h5: Path, out_h5: Path, cfg: dict[str, Any] | None, quic
     with open_scene(scene_h5) as scene:
         a = scene.attrs
         with maybe_step(profiler, "coregistration_offset"):
-            offset = estimate_offset(scene.reference, scene.secondary)
+            try:
+                offset = estimate_offset(scene.reference, scene.secondary)
+                coreg_status = "measured"
+            except ValueError as exc:
+                # No common speckle anywhere (water, total decorrelation): the interferogram is noise
+                # whatever the offset. Record it and go on, so one incoherent scene never stops the DAG.
+                offset = OffsetEstimate(0.0, 0.0, np.zeros((0, 2)), np.zeros(0))
+                coreg_status = f"failed, zero offset used: {exc}"
+                log.warning("%s: %s", scene_h5, coreg_status)
         log.info("%s: secondary offset %.4f rows, %.4f cols (%d chips)", scene_h5, offset.rows, offset.cols,
                  len(offset.chip_offsets))
         range_origin = float(a.get("near_range_m", scene.slant_range_m[0]))
@@ -191,7 +199,7 @@ def process_scene(scene_h5: Path, out_h5: Path, cfg: dict[str, Any] | None, quic
                 optional["los_displacement"] = phase_to_los(unw, scene.wavelength_m).astype(np.float32)
                 unwrap_info = {"method": cfg["unwrap"], "reference": "median of coherent border frame",
                                "reference_phase_subtracted_rad": ref_value}
-        params = {"config": cfg, "coregistration": offset.as_dict(), "range_origin_m": range_origin,
+        params = {"config": cfg, "coregistration": {**offset.as_dict(), "status": coreg_status}, "range_origin_m": range_origin,
                   "reference_phase": "-(4 pi/lambda) B_perp ((R-R0)/(R tan theta) + h/(R sin theta))",
                   "unwrap": unwrap_info}
         attrs = base_attrs(
