@@ -102,11 +102,6 @@ def asf_interferogram_inputs(wildcards):
     pair, path = _asf_best_pair(wildcards)
     if pair is None:
         raise ValueError(f"{path}: event {wildcards.event} has no pair; it has no subswaths to process")
-    if config["search"]["burst_products"] and config["interferogram"]["backend"] == "snap":
-        raise ValueError(
-            "search.burst_products: true downloads ASF burst products (GeoTIFF + XML), which the snap "
-            "backend cannot read (it reads SAFE zips); set search.burst_products: false to process with SNAP"
-        )
     inputs = {"pairs": path, "slcs": asf_granule_files(wildcards)}
     if config["download"]["orbits"]:
         inputs["orbits"] = [f"{config['download']['dir']}/orbits/{r['scene']}.json" for r in (pair["reference"], pair["secondary"])]
