@@ -12,10 +12,15 @@ Method
   in a temporary directory (the bundled rows repeated with new ids and times shifted by whole
   days plus a few hours, so that deduplication keeps every copy). Results go to an empty temporary
   directory, so every job of the DAG is planned.
-* ``python -m snakemake --dry-run --quiet rules --cores 2 --configfile <tmp>`` runs in a fresh process
-  (``--quiet rules``: no per-job printout, but the job-count table is kept);
-  wall time from fork to exit, peak RSS of that process from ``os.wait4`` (ru_maxrss), job count
-  from the dry run's job table.
+* ``snakemake --dry-run --quiet rules --cores 2 --configfile <tmp>`` runs in a fresh process
+  (``--quiet rules``: no per-job printout, but the job-count table is kept) through
+  ``benchmarks/snakemake_phases.py``, which timestamps Snakemake's planning phases without changing
+  them. **Planning time** (the issue's "DAG construction") is process start to the scheduler being
+  ready: the Snakefile parsed (catalog read and filtered), the DAG built, the jobs to run known; a
+  real run starts its first jobs right after. The rest of a dry run "executes" every job in dry-run
+  mode (evaluates its resources, formats its description and shell command), which a real run
+  spreads over its jobs; the whole dry run's wall time is reported too. Wall time from fork to
+  exit, peak RSS of that process from ``os.wait4`` (ru_maxrss), job count from the dry run's table.
 * One extra run at ``--profile-size`` under cProfile: the functions with the largest own and
   cumulative time, and the share of the run spent in Snakefile parsing (the catalog read at
   parse time), DAG building, and the rest.
@@ -101,12 +106,16 @@ def generate_catalog(n_copies: int, dest: Path) -> Path:
 
 
 def run_dry(config_file: Path, workdir: Path, profile_out: Path | None = None, targets: list[str] | None = None) -> dict[str, Any]:
-    """One `snakemake --dry-run --quiet` in a fresh process: wall time, peak RSS, job count."""
+    """One `snakemake --dry-run --quiet rules` in a fresh process: wall time, peak RSS, job count,
+    and the planning phases (benchmarks/snakemake_phases.py: DAG built, needrun known, scheduler
+    ready = the moment a real run would start its first jobs)."""
+    phases_json = workdir / f"{config_file.stem}.phases.json"
     cmd = [sys.executable]
     if profile_out is not None:
         cmd += ["-m", "cProfile", "-o", str(profile_out)]
     cmd += [
-        "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--directory", str(ROOT),
+        str(ROOT / "benchmarks" / "snakemake_phases.py"), str(phases_json),
+        "--snakefile", str(ROOT / "Snakefile"), "--directory", str(ROOT),
         "--dry-run", "--quiet", "rules", "--cores", "2", *(targets or []), "--configfile", str(config_file),
     ]
     log = workdir / f"{config_file.stem}{'.prof' if profile_out else ''}.log"
@@ -125,7 +134,12 @@ def run_dry(config_file: Path, workdir: Path, profile_out: Path | None = None, t
         jobs = int(m.group(1))
         table = text[text.find("Job stats:"): m.end()]
         per_rule = {k: int(v) for k, v in re.findall(r"^([A-Za-z_][\w]*)\s+(\d+)\s*$", table, re.M) if k != "total"}
+    phases = json.loads(phases_json.read_text()) if phases_json.exists() else {}
+    ready = phases.get("scheduler_ready", {})
     return {
+        "planning_wall_s": ready.get("wall_s"),
+        "planning_peak_rss_mb": ready.get("peak_rss_mb"),
+        "phases": phases,
         "wall_s": round(wall, 2),
         "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
         "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
@@ -205,9 +219,12 @@ def summarize(runs: list[dict[str, Any]], profile: dict[str, Any] | None, bundle
         "scaling_exponent_wall": loglog_slope(ns, [r["wall_s"] for r in runs]),
         "scaling_exponent_cpu": loglog_slope(ns, [r["cpu_s"] for r in runs]),
         "scaling_exponent_rss": loglog_slope(ns, [r["peak_rss_mb"] for r in runs]),
+        "scaling_exponent_planning": loglog_slope(ns, [r["planning_wall_s"] or 0 for r in runs]),
         "target_s_for_10000": target_s,
-        "meets_target_wall": (ten_k["wall_s"] <= target_s) if ten_k else None,
-        "meets_target_cpu": (ten_k["cpu_s"] <= target_s) if ten_k else None,
+        "target_measured_on": "planning_wall_s: process start to the scheduler being ready (DAG built, "
+                              "jobs to run known), i.e. the wait before a real run starts its first job",
+        "meets_target_planning": (ten_k["planning_wall_s"] <= target_s) if ten_k and ten_k["planning_wall_s"] else None,
+        "meets_target_full_dry_run_wall": (ten_k["wall_s"] <= target_s) if ten_k else None,
         "profile": profile,
     }
 
@@ -249,7 +266,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"dry run, {n} events ({source} catalog) ...", flush=True)
             res = run_dry(cfg, tmp, targets=args.target)
             res.update(events=n, catalog=source, seconds_per_1000_jobs=round(1000 * res["wall_s"] / res["jobs"], 3) if res["jobs"] else None)
-            print(f"  {res['wall_s']:.1f} s, {res['peak_rss_mb']:.0f} MB peak RSS, {res['jobs']} jobs", flush=True)
+            print(f"  planning {res['planning_wall_s']} s ({res['planning_peak_rss_mb']} MB), whole dry run "
+                  f"{res['wall_s']:.1f} s, {res['peak_rss_mb']:.0f} MB peak RSS, {res['jobs']} jobs", flush=True)
             runs.append(res)
             write_json(args.out, {**summarize(runs, None, bundled_n, args.target_s), "targets": args.target or ["all"]})
 
@@ -264,7 +282,8 @@ def main(argv: list[str] | None = None) -> int:
     result = {**summarize(runs, profile, bundled_n, args.target_s), "targets": args.target or ["all"]}
     write_json(args.out, result)
 
-    print(json.dumps({k: result[k] for k in ("scaling_exponent_wall", "scaling_exponent_cpu", "scaling_exponent_rss", "meets_target_wall", "meets_target_cpu")}))
+    print(json.dumps({k: result[k] for k in ("scaling_exponent_planning", "scaling_exponent_wall", "scaling_exponent_rss",
+                                              "meets_target_planning", "meets_target_full_dry_run_wall")}))
     print(f"wrote {args.out}")
     return 0
 

@@ -68,7 +68,8 @@ def workdir(tmp_path_factory):
     override = {"results": "results", "catalog": {"path": "catalog.csv", "event_ids": list(EVENTS)},
                 "download": {"dir": "slc"}}
     (work / "override.yaml").write_text(yaml.safe_dump(override))
-    snakemake(work, *[f"results/catalog/events/{e}.json" for e in EVENTS])
+    snakemake(work, "results/catalog/events.csv")  # the catalog stage: events.csv and the records
+    assert all((work / "results" / "catalog" / "events" / f"{e}.json").is_file() for e in EVENTS)
     # the search checkpoint's outputs, made by the rule's library call on recorded ASF responses
     search = fake_geo_search(load_products(SLC_STACK))
     doc = asf_search_mod.search_event(event("2020-05-10T12:00:00Z", *P0, eid="nn00725272"), CFG,

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests" / "fixtures" / "catalog" / "comcat_small.csv"
 FIRST = ("us7000df40", "us2000bmcg", "nn00725272")
 ADDED = "ci38457511"
-PER_EVENT_RULES = {"event_record", "simulate", "interferogram", "patches"}
+PER_EVENT_RULES = {"simulate", "interferogram", "patches"}
 AGGREGATE_RULES = {"catalog", "dataset", "train", "ablation_train", "ablation", "report", "all"}
 
 pytestmark = pytest.mark.slow

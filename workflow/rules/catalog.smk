@@ -2,12 +2,15 @@
 
 
 rule catalog:
-    """Filter and deduplicate the catalog; events.csv lists the selected events."""
+    """Filter and deduplicate the catalog; events.csv lists the selected events, events/{id}.json
+    holds one record per event (for the stage CLIs and for people; the per-event jobs get their
+    record as a param, so a catalog update re-runs exactly the new and changed events)."""
     input:
         config["catalog"]["path"],
     output:
         events=res("catalog/events.csv"),
         summary=res("catalog/summary.json"),
+        records=directory(res("catalog/events")),
     params:
         cfg=config["catalog"],
     log:
@@ -20,28 +23,9 @@ rule catalog:
         "../scripts/catalog.py"
 
 
-rule event_record:
-    """One event's record. It depends on the catalog only through its own content (a param), so a
-    catalog update re-runs exactly the new and changed events. Runs in the main process (it only
-    writes a few hundred bytes), hence localrule and no conda environment."""
-    output:
-        res("catalog/events/{event}.json"),
-    params:
-        record=event_record_json,
-    localrule: True
-    log:
-        "logs/catalog/events/{event}.log",
-    benchmark:
-        res("benchmarks/catalog/events/{event}.tsv")
-    run:
-        from quakesar.atomic import write_text
-
-        write_text(output[0], params.record)
-
-
 rule catalog_all:
-    """The catalog stage alone: events.csv and every selected event's record (`snakemake catalog_all`)."""
+    """The catalog stage alone: events.csv and the per-event records (`snakemake catalog_all`)."""
     input:
         res("catalog/events.csv"),
-        expand(res("catalog/events/{event}.json"), event=EVENTS),
+        res("catalog/events"),
     localrule: True

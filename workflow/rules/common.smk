@@ -1,6 +1,10 @@
 # Shared definitions: results directory, selected events, input functions.
 import json as _json
+import os
+import sys
 from pathlib import Path
+
+from snakemake.settings.types import DeploymentMethod
 
 from quakesar.asf.download import local_name as _asf_local_name
 from quakesar.catalog.stage import load_selection
@@ -19,7 +23,17 @@ if not Path(config["catalog"]["path"]).is_absolute() and not Path(config["catalo
         config["catalog"]["path"] = str(_bundled)
 _SELECTION = load_selection(config["catalog"])
 EVENTS = [ev.id for ev in _SELECTION.events]
-EVENT_RECORD_JSON = {ev.id: ev.record_json() for ev in _SELECTION.events}
+
+
+def as_json(section):
+    """A config section as canonical JSON text: the `params` of the per-event `shell:` rules, which
+    pass it on the command line to their `python -m quakesar.<stage>.rule` entry point."""
+    return _json.dumps(section, sort_keys=True, separators=(",", ":"))
+
+
+# Each event's record (the same content as results/catalog/events/{event}.json), compact: the
+# per-event jobs get it as a param, so a change of one event re-runs only that event's jobs.
+EVENT_RECORD_JSON = {ev.id: as_json(_json.loads(ev.record_json())) for ev in _SELECTION.events}
 
 
 def event_record_json(wildcards):
@@ -38,9 +52,16 @@ def res(path):
     return f"{RESULTS}/{path}"
 
 
-def event_record(wildcards):
-    """The JSON record of the event a job works on (its only dependency on the catalog)."""
-    return res(f"catalog/events/{wildcards.event}.json")
+# The interpreter of the per-event `shell:` rules, $QUAKESAR_PYTHON in their commands: the rule's
+# conda environment's `python` with --sdm conda (Snakemake puts the environment first on PATH), else
+# the interpreter running Snakemake (the venv quakesar is installed in, whatever PATH says). An
+# environment variable rather than a {placeholder}: it is not part of the rule's code or params, so
+# switching environments does not re-run finished jobs. Set it beforehand to use another interpreter.
+# Jobs on SLURM parse this file again and set it the same way.
+os.environ.setdefault(
+    "QUAKESAR_PYTHON",
+    "python" if DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method else sys.executable,
+)
 
 
 def event_subswaths(wildcards):
@@ -125,19 +146,6 @@ def _slc_output(pattern):
 # ---- input functions of interferogram.smk
 
 
-def interferogram_inputs(wildcards):
-    """Synthetic source: the simulated scene pair. ASF source: the pairs JSON and the two SLC zips
-    (asf_interferogram_inputs, defined in search.smk), processed by SNAP."""
-    inputs = {"record": event_record(wildcards)}
-    if config["source"] == "synthetic":
-        inputs["scene"] = res(f"scenes/{wildcards.event}/{wildcards.iw}.h5")
-    else:
-        inputs.update(asf_interferogram_inputs(wildcards))
-    return inputs
-
-
-def interferogram_mem_mb(wildcards, attempt):
-    """Native: one block of full-resolution lines plus the multilooked rasters (<= 8 GB for a full
-    subswath, benchmarks/results/native_fullres.json). SNAP: gpt's cache plus the JVM."""
-    base = 8000 if config["interferogram"]["backend"] == "native" else 16000
-    return base * attempt
+def snap_mem_mb(wildcards, attempt):
+    """SNAP's interferogram jobs: gpt's cache plus the JVM, 16 GB, more on a retry after running out."""
+    return 16000 * attempt

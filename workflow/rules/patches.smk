@@ -6,14 +6,14 @@ rule patches:
     own geolocation, geodesic distance/bearing to the epicentre, windows below the valid fraction
     dropped and counted (summary JSON). Rewrites nothing when its inputs are unchanged."""
     input:
-        record=event_record,
         interferograms=event_interferograms,
     output:
         h5=res("patches/{event}.h5"),
         csv=res("patches/{event}.csv"),
         summary=res("patches/{event}.summary.json"),
     params:
-        cfg=config["patches"],
+        record=event_record_json,
+        cfg=as_json(config["patches"]),
     threads: 1
     resources:
         mem_mb=2000,
@@ -23,5 +23,7 @@ rule patches:
         res("benchmarks/patches/{event}.tsv")
     conda:
         "../../envs/patches.yaml"
-    script:
-        "../scripts/patches.py"
+    shell:
+        "$QUAKESAR_PYTHON -m quakesar.patches.rule --record {params.record:q} --cfg {params.cfg:q} --log {log:q}"
+        " --interferograms {input.interferograms:q} --h5 {output.h5:q} --csv {output.csv:q}"
+        " --summary {output.summary:q}"

@@ -6,11 +6,10 @@
 checkpoint search:
     """Query ASF around the event, choose the pair(s), record every candidate with its reason.
     No valid pair is a recorded outcome (status no_pair): the event then has no subswaths."""
-    input:
-        event=event_record,
     output:
         res("pairs/{event}.json"),
     params:
+        record=event_record_json,
         cfg=config["search"],
     retries: 2
     log:

@@ -13,9 +13,9 @@ from quakesar.asf.search import load_event, search_event
 log = logging.getLogger(__name__)
 
 
-def run_search(event_json: str | Path, out_json: str | Path, cfg: dict[str, Any]) -> dict[str, Any]:
-    """Rule ``search``: the pairs document of the event in ``event_json``."""
-    return search_event(load_event(event_json), cfg, Path(out_json))
+def run_search(event: str | Path | dict[str, Any], out_json: str | Path, cfg: dict[str, Any]) -> dict[str, Any]:
+    """Rule ``search``: the pairs document of ``event`` (a parsed record, or the path of a record JSON)."""
+    return search_event(event if isinstance(event, dict) else load_event(event), cfg, Path(out_json))
 
 
 def run_download(kind: str, record: dict[str, Any], out_path: str | Path, cfg: dict[str, Any]) -> Path:
