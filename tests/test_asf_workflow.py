@@ -89,10 +89,15 @@ def workdir(tmp_path_factory):
 def test_dag_from_the_pairs_files(workdir):
     work, doc = workdir
     ref, sec = doc["pairs"][0]["granules"]
-    out = snakemake(work, "-n", "results/interferograms/nn00725272/IW3.h5", "results/interferograms/nn00725272/IW2.h5")
+    out = snakemake(work, "-n", "-p", "results/interferograms/nn00725272/IW3.h5", "results/interferograms/nn00725272/IW2.h5")
     text = out.stdout + out.stderr
     jobs = planned(text)
     assert sorted(jobs) == ["download", "download", "interferogram", "interferogram"]
+    # one SNAP job per subswath, each with its own work directory and both SLCs (reference first)
+    for iw in ("IW2", "IW3"):
+        assert (f"-m quakesar.interferogram.rule snap" in text and f"--subswaths {iw}" in text
+                and f"--workdir results/work/snap/nn00725272/{iw}" in text), text[-3000:]
+    assert f"--slcs slc/{ref}.zip slc/{sec}.zip" in text
     assert f"slc/{ref}.zip" in text and f"slc/{sec}.zip" in text and "download_slots=1" in text
     # the searches are not re-run; an event without a pair has nothing to process, and says why
     assert json.loads((work / "results" / "pairs" / "us7000df40.json").read_text())["status"] == "no_pair"
