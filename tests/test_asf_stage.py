@@ -142,10 +142,23 @@ def test_granule_index_finds_records_and_follows_changes(tmp_path):
     assert idx.record(ref)["md5"] == "0" * 32
     with pytest.raises(ValueError, match="no pairs file .* names it"):
         idx.record("S1A_NOT_THERE")
+    # lookups while nothing changes cost a stat of the directory, not a rescan
+    rebuilds = idx.rebuilds
+    for _ in range(100):
+        idx.record(ref)
+    assert idx.rebuilds == rebuilds
+    # a search rewriting the file (atomically, by rename, as the pipeline writes) is picked up
     doc = json.loads(pj.read_text())
     doc["pairs"][0]["reference"]["md5"] = "1" * 32
-    pj.write_text(json.dumps(doc))
+    tmp = pj.with_suffix(".tmp")
+    tmp.write_text(json.dumps(doc))
     import os
 
-    os.utime(pj, (1, 1))  # a different mtime: the file is read again
+    os.utime(tmp, (1, 1))  # a different mtime even on a coarse-timestamp file system
+    os.replace(tmp, pj)
+    os.utime(pj.parent, ns=(1, 1))  # ... and a different directory mtime
     assert idx.record(ref)["md5"] == "1" * 32
+    # a removed pairs file no longer answers
+    pj.unlink()
+    with pytest.raises(ValueError, match="no pairs file .* names it"):
+        idx.record(ref)

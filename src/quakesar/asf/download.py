@@ -293,18 +293,37 @@ class GranuleIndex:
     """granule -> record over all pairs files of a directory, re-reading only files that changed.
 
     The download rule looks up each granule's record (URL, size, MD5) in whichever event's pairs
-    file names it; with many events and granules a fresh scan per granule would be quadratic.
+    file names it, once per download job while Snakemake plans. A lookup costs one ``stat`` of the
+    pairs directory: the merged index is rebuilt only when the directory changed (a search wrote or
+    replaced a pairs file: they are written atomically, by rename) or the granule is missing, and a
+    rebuild re-reads only the files whose mtime changed. Scanning every file per lookup instead
+    would make planning O(events x granules).
     """
 
     def __init__(self, pairs_glob: str) -> None:
         self.pairs_glob = pairs_glob
         self._files: dict[str, tuple[float, dict[str, dict[str, Any]]]] = {}
+        self._merged: dict[str, dict[str, Any]] = {}
+        self._stamp: int | None = None
+        self.rebuilds = 0  # how many times the merged index was rebuilt (for tests and benchmarks)
+
+    def _dir_stamp(self) -> int | None:
+        try:
+            return os.stat(os.path.dirname(self.pairs_glob) or ".").st_mtime_ns
+        except FileNotFoundError:
+            return None
 
     def _scan(self) -> None:
         import glob
 
-        for path in sorted(glob.glob(self.pairs_glob)):
-            mtime = os.stat(path).st_mtime
+        paths = sorted(glob.glob(self.pairs_glob))
+        for gone in set(self._files) - set(paths):
+            del self._files[gone]
+        for path in paths:
+            try:
+                mtime = os.stat(path).st_mtime
+            except FileNotFoundError:
+                continue  # replaced or removed between glob and stat
             if path in self._files and self._files[path][0] == mtime:
                 continue
             records: dict[str, dict[str, Any]] = {}
@@ -320,13 +339,24 @@ class GranuleIndex:
                             records[r["scene"]] = r
             self._files[path] = (mtime, records)
 
+    def _rebuild(self) -> None:
+        self._stamp = self._dir_stamp()  # taken first: a change during the scan forces another rebuild
+        self._scan()
+        merged: dict[str, dict[str, Any]] = {}
+        for path in sorted(self._files, reverse=True):  # the first file in name order wins
+            merged.update(self._files[path][1])
+        self._merged = merged
+        self.rebuilds += 1
+
     def record(self, granule: str) -> dict[str, Any]:
         """The record of ``granule`` (first pairs file in name order that has it)."""
-        self._scan()
-        for _, (_, records) in sorted(self._files.items()):
-            if granule in records:
-                return records[granule]
-        raise ValueError(f"granule {granule!r}: no pairs file matching {self.pairs_glob} names it (run the search first)")
+        if self.rebuilds == 0 or granule not in self._merged or self._dir_stamp() != self._stamp:
+            self._rebuild()
+        try:
+            return self._merged[granule]
+        except KeyError:
+            raise ValueError(f"granule {granule!r}: no pairs file matching {self.pairs_glob} names it "
+                             "(run the search first)") from None
 
 
 def download_granule(pairs_json: Path, granule: str, out_path: Path, cfg: dict[str, Any], session: requests.Session | None = None) -> Path:
