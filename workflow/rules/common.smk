@@ -33,7 +33,7 @@ def as_json(section):
 
 # Each event's record (the same content as results/catalog/events/{event}.json), compact: the
 # per-event jobs get it as a param, so a change of one event re-runs only that event's jobs.
-EVENT_RECORD_JSON = {ev.id: as_json(_json.loads(ev.record_json())) for ev in _SELECTION.events}
+EVENT_RECORD_JSON = {ev.id: as_json(ev.stable_record()) for ev in _SELECTION.events}
 
 
 def event_record_json(wildcards):
@@ -64,11 +64,15 @@ os.environ.setdefault(
 )
 
 
+# The subswaths every synthetic event is simulated and processed in (simulate.subswaths).
+SYNTHETIC_SUBSWATHS = list(config["simulate"]["subswaths"])
+
+
 def event_subswaths(wildcards):
     """Subswaths processed for an event: all configured ones for the synthetic source, those
     covering the epicentre (from the search checkpoint) for ASF."""
     if config["source"] == "synthetic":
-        return list(config["simulate"]["subswaths"])
+        return SYNTHETIC_SUBSWATHS
     return asf_subswaths(wildcards)
 
 

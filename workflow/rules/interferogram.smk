@@ -10,22 +10,22 @@
 #   the subswaths over the epicentre are known only after the event's search checkpoint.
 
 
-if config["source"] == "synthetic":
+_IFG_QUICKLOOK = bool(config["interferogram"]["quicklook"])
 
-    _IFG_SUBSWATHS = list(config["simulate"]["subswaths"])
-    _IFG_QUICKLOOK = bool(config["interferogram"]["quicklook"])
+
+if config["source"] == "synthetic":
 
     rule interferogram:
         """Canonical interferograms (i, q, coherence, tie-point geolocation, optional unwrapped phase
         and LOS displacement, truth LOS) of all subswaths of one synthetic event, and quicklooks."""
         input:
-            scenes=expand(res("scenes/{{event}}/{iw}.h5"), iw=_IFG_SUBSWATHS),
+            scenes=expand(res("scenes/{{event}}/{iw}.h5"), iw=SYNTHETIC_SUBSWATHS),
         output:
-            h5=expand(res("interferograms/{{event}}/{iw}.h5"), iw=_IFG_SUBSWATHS),
-            **({"png": expand(res("interferograms/{{event}}/{iw}.png"), iw=_IFG_SUBSWATHS)} if _IFG_QUICKLOOK else {}),
+            h5=expand(res("interferograms/{{event}}/{iw}.h5"), iw=SYNTHETIC_SUBSWATHS),
+            **({"png": expand(res("interferograms/{{event}}/{iw}.png"), iw=SYNTHETIC_SUBSWATHS)} if _IFG_QUICKLOOK else {}),
         params:
             cfg=as_json(config["interferogram"]),
-            subswaths=_IFG_SUBSWATHS,
+            subswaths=SYNTHETIC_SUBSWATHS,
         threads: 2
         resources:
             # one block of full-resolution lines plus the multilooked rasters: <= 8 GB for a full
@@ -43,8 +43,6 @@ if config["source"] == "synthetic":
             + (" --quicklooks {output.png:q}" if _IFG_QUICKLOOK else "")
 
 else:
-
-    _IFG_QUICKLOOK = bool(config["interferogram"]["quicklook"])
 
     rule interferogram:
         """Canonical interferogram of one event and subswath from the event's chosen SLC pair, by

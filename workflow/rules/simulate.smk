@@ -5,7 +5,6 @@
 # costs Snakemake about 1 ms per job while planning (quakesar/rulejob.py, docs/scale-out.md).
 
 
-_SIM_SUBSWATHS = list(config["simulate"]["subswaths"])
 _SIM_QUICKLOOK = bool(config["simulate"]["quicklook"])
 
 
@@ -13,13 +12,13 @@ rule simulate:
     """Synthetic SLC pair (reference, secondary), geometry and ground truth of one event, one HDF5
     per subswath, plus wrapped-phase quicklooks."""
     output:
-        scenes=expand(res("scenes/{{event}}/{iw}.h5"), iw=_SIM_SUBSWATHS),
-        **({"quicklooks": expand(res("scenes/{{event}}/{iw}.png"), iw=_SIM_SUBSWATHS)} if _SIM_QUICKLOOK else {}),
+        scenes=expand(res("scenes/{{event}}/{iw}.h5"), iw=SYNTHETIC_SUBSWATHS),
+        **({"quicklooks": expand(res("scenes/{{event}}/{iw}.png"), iw=SYNTHETIC_SUBSWATHS)} if _SIM_QUICKLOOK else {}),
     params:
         record=event_record_json,
         cfg=as_json(config["simulate"]),
         seed=config["seed"],
-        subswaths=_SIM_SUBSWATHS,
+        subswaths=SYNTHETIC_SUBSWATHS,
     threads: 2 if config["simulate"]["mode"] == "full" else 1  # full mode: speckle fields on a helper thread
     resources:
         # peak RSS (benchmarks/results/simulate_fullres.json): about 1.5 GB at full resolution (line blocks of a

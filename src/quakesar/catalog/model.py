@@ -41,12 +41,17 @@ class Event:
         rec["time"] = format_time(self.time)
         return rec
 
-    def record_json(self) -> str:
-        """Canonical JSON text of the record without provenance fields that do not change results."""
+    def stable_record(self) -> dict[str, Any]:
+        """The record without the provenance fields that do not change results (source file and
+        line, ComCat's ``updated`` stamp): what every per-event job depends on."""
         rec = self.record()
         for key in ("source_file", "source_line", "updated"):
             rec.pop(key)
-        return dumps_json(rec)
+        return rec
+
+    def record_json(self) -> str:
+        """Canonical JSON text of :meth:`stable_record` (the file ``catalog/events/{id}.json``)."""
+        return dumps_json(self.stable_record())
 
 
 def format_time(t: datetime) -> str:
