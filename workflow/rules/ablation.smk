@@ -1,55 +1,31 @@
-# Ranking ablation: the magnitude model of ablation.model trained with every ablation.lambdas value
-# over ablation.seeds, everything else (data, schedule, initial weights, batch order) identical,
-# then the paired lambda > 0 vs lambda = 0 comparison (results/ablation/ranking.json + figure).
+# Ranking ablation of the gated model: ablation.model trained with every ablation.lambdas value over
+# ablation.seeds (default train.seeds), everything else (data, schedule, initial weights, batch order)
+# identical; a run that coincides with a main run (lambda = train.ranking_lambda, a seed and model of the
+# main runs, same epochs) is that run. Rule `ablation` pairs lambda > 0 with lambda = 0 by seed and test
+# event (results/ablation/ranking.json + figure).
 
-ABLATION_CFG = {**{k: v for k, v in TRAIN_PARAMS.items() if k != "ranking_lambda"},
-                "epochs": config["ablation"]["epochs"] or config["train"]["epochs"]}
-ABLATION_RUNS = expand(
-    res("models/magnitude/{model}/lambda{lam}_seed{seed}/metrics.json"),
-    model=[config["ablation"]["model"]],
-    lam=[f"{float(x):g}" for x in config["ablation"]["lambdas"]],
-    seed=config["ablation"]["seeds"],
-)
+ABLATION_SEEDS = config["ablation"]["seeds"] or config["train"]["seeds"]
+ABLATION_EPOCHS = config["ablation"]["epochs"]
+_ABLATION_SHARES = (ABLATION_EPOCHS in (None, config["train"]["epochs"]) and config["ablation"]["model"] in config["train"]["models"])
+
+
+def ablation_run(lam, seed):
+    """The run directory of (lambda, seed): the main run when it coincides with one, else lambda{L}_seed{N}."""
+    model = config["ablation"]["model"]
+    if _ABLATION_SHARES and float(lam) == float(config["train"]["ranking_lambda"]) and seed in config["train"]["seeds"]:
+        return res(f"models/gated/{model}/seed{seed}")
+    return res(f"models/gated/{model}/lambda{float(lam):g}_seed{seed}")
+
+
+ABLATION_RUNS = [f"{ablation_run(lam, s)}/events.csv" for lam in config["ablation"]["lambdas"] for s in ABLATION_SEEDS]
 ABLATION_TARGETS = [res("ablation/ranking.json")] if config["ablation"]["enabled"] else []
 
 
-rule ablation_train:
-    """One magnitude run of the ranking ablation (lambda = {wildcards.lam}, seed {wildcards.seed})."""
-    input:
-        index=res("dataset/index.csv"),
-        norm=res("dataset/norm_stats.json"),
-        splits=res("dataset/splits.json"),
-    output:
-        checkpoint=res("models/magnitude/{model}/lambda{lam}_seed{seed}/checkpoint.pt"),
-        metrics=res("models/magnitude/{model}/lambda{lam}_seed{seed}/metrics.json"),
-        predictions=res("models/magnitude/{model}/lambda{lam}_seed{seed}/predictions.csv"),
-    wildcard_constraints:
-        model=r"[A-Za-z0-9_]+",
-        lam=r"[0-9.]+(e-?[0-9]+)?",
-        seed=r"\d+",
-    params:
-        cfg=ABLATION_CFG,
-        ranking_lambda=lambda wc: float(wc.lam),
-    threads: config["train"]["threads"]
-    resources:
-        mem_mb=lambda wc: TRAIN_MEM_MB.get(wc.model, 8000),
-        runtime=lambda wc: 30 if wc.model == "smallcnn" else 240,
-        **TRAIN_GPU,
-    log:
-        "logs/ablation/{model}/lambda{lam}_seed{seed}.log",
-    benchmark:
-        res("benchmarks/ablation/{model}/lambda{lam}_seed{seed}.tsv")
-    conda:
-        "../../envs/learning.yaml"
-    script:
-        "../scripts/train.py"
-
-
 rule ablation:
-    """Paired (seed, event) difference of event-level magnitude MAE, lambda > 0 minus lambda = 0, with a
-    bootstrap CI over events."""
+    """Paired (seed, event) difference of event-level |Mw error| of the gated model's own magnitude answers,
+    lambda > 0 minus lambda = 0, with a bootstrap CI over events; all events and the detectable ones."""
     input:
-        metrics=ABLATION_RUNS,
+        events=ABLATION_RUNS,
     output:
         json=report(res("ablation/ranking.json"), caption="../report/ablation.rst", category="Ranking ablation"),
         png=report(res("ablation/ranking.png"), caption="../report/ablation.rst", category="Ranking ablation"),

@@ -14,6 +14,8 @@ rule patches:
     params:
         record=event_record_json,
         cfg=as_json(config["patches"]),
+        # the CSV layout (quakesar.patches.tiling.FORMAT_VERSION): a new layout re-tiles finished events
+        layout="quakesar-patches-2",
     threads: 1
     resources:
         mem_mb=2000,

@@ -9,6 +9,8 @@ rule report:
     input:
         metrics=TRAIN_TARGETS,
         ablation=ABLATION_TARGETS,
+        dataset=res("dataset/summary.json"),
+        trainingset=[res("trainingset/summary.json")] if TRAININGSET else [],
     output:
         summary=report(res("report/summary.md"), caption="../report/summary.rst", category="Summary"),
         table=report(res("report/metrics.csv"), caption="../report/metrics.rst", category="Summary"),

@@ -1,76 +1,87 @@
-# Learning stage: one run per task x model x seed (results/models/{task}/{model}/seed{seed}/).
-# threads and a GPU resource (only when train.device is cuda) let SLURM place the job; last.pt is
-# not a declared output, so a killed job resumes after its last completed epoch when re-run.
+# Learning stage (docs/learning.md): the gated multi-task patch model (rule `train`) and the event-set
+# model on its embeddings (rule `train_set`), one run per model x seed:
+#   results/models/gated/{model}/seed{seed}/   results/models/set/{model}/seed{seed}/
+# Training data: the dataset's train split plus the training-data tier (trainingset.smk); validation and
+# test: the dataset's full-pipeline val/test events. last.pt is not a declared output: a killed job resumes
+# after its last completed epoch when re-run with the same settings and data (a changed dataset starts afresh).
 
-TRAIN_TASKS = "distance|epicentre|magnitude|detection"
 TRAIN_MODELS = "smallcnn|resnet18|resnet50|convnext_tiny|vit_base_patch16_224"
-# Resources: GPU only when the config asks for CUDA; memory/runtime scale with the model size.
 TRAIN_GPU = {"gpu": 1} if config["train"]["device"] == "cuda" else {}
-# Settings that change a run's result; tasks/models/seeds only choose which runs exist, and threads /
-# loader workers do not change results (worker seeds and augmentation draws are per patch and epoch),
-# so they are kept out of params: adding a seed adds jobs without re-running the existing ones.
-TRAIN_NOT_RESULT_KEYS = ("tasks", "models", "seeds", "threads", "num_workers")
+# Settings that change a run's result; estimators/models/seeds only choose which runs exist, and threads /
+# loader workers do not change results, so they are kept out of params: adding a seed adds jobs without
+# re-running the existing ones.
+TRAIN_NOT_RESULT_KEYS = ("estimators", "models", "seeds", "threads", "num_workers")
 TRAIN_PARAMS = {k: v for k, v in config["train"].items() if k not in TRAIN_NOT_RESULT_KEYS}
-TRAIN_MEM_MB = {"smallcnn": 2000, "resnet18": 4000, "resnet50": 8000, "convnext_tiny": 8000, "vit_base_patch16_224": 12000}
+TRAIN_MEM_MB = {"smallcnn": 6000, "resnet18": 8000, "resnet50": 12000, "convnext_tiny": 12000, "vit_base_patch16_224": 16000}
+_TRAIN_ESTIMATORS = list(config["train"]["estimators"])
 
 TRAIN_TARGETS = expand(
-    res("models/{task}/{model}/seed{seed}/metrics.json"),
-    task=config["train"]["tasks"],
+    res("models/{estimator}/{model}/seed{seed}/metrics.json"),
+    estimator=_TRAIN_ESTIMATORS,
     model=config["train"]["models"],
     seed=config["train"]["seeds"],
 )
+RUN_OUTPUTS = ("checkpoint.pt", "metrics.json", "predictions.csv", "events.csv", "val_events.csv", "history.csv")
+
+
+def run_outputs(estimator):
+    """The declared outputs of a training run directory (figures are listed in metrics.json)."""
+    return {f.split(".")[0]: res(f"models/{estimator}/{{model}}/{{run}}/{f}") for f in RUN_OUTPUTS}
 
 
 rule train:
-    """Train one model on the dataset's train split, select the best epoch on val, evaluate on test
-    (patch and event level, baselines, bootstrap CIs), write predictions, curves and figures."""
+    """Train the gated multi-task patch model (detection, image-frame epicentre offset, magnitude), select
+    the epoch on the validation events, answer the test events (events.csv) with baselines and CIs."""
     input:
         index=res("dataset/index.csv"),
-        norm=res("dataset/norm_stats.json"),
         splits=res("dataset/splits.json"),
+        trainingset=TRAININGSET_INDEX,
     output:
-        checkpoint=res("models/{task}/{model}/seed{seed}/checkpoint.pt"),
-        metrics=res("models/{task}/{model}/seed{seed}/metrics.json"),
-        predictions=res("models/{task}/{model}/seed{seed}/predictions.csv"),
-        history=res("models/{task}/{model}/seed{seed}/history.csv"),
-        curves=report(
-            res("models/{task}/{model}/seed{seed}/curves.png"),
-            caption="../report/curves.rst",
-            category="Training curves",
-            subcategory="{task}",
-            labels={"task": "{task}", "model": "{model}", "seed": "{seed}"},
-        ),
-        error_vs_distance=report(
-            res("models/{task}/{model}/seed{seed}/error_vs_distance.png"),
-            caption="../report/error_vs_distance.rst",
-            category="Errors",
-            subcategory="{task}",
-            labels={"task": "{task}", "model": "{model}", "seed": "{seed}", "figure": "error vs distance"},
-        ),
-        error_vs_magnitude=report(
-            res("models/{task}/{model}/seed{seed}/error_vs_magnitude.png"),
-            caption="../report/error_vs_magnitude.rst",
-            category="Errors",
-            subcategory="{task}",
-            labels={"task": "{task}", "model": "{model}", "seed": "{seed}", "figure": "error vs magnitude"},
-        ),
+        **run_outputs("gated"),
     wildcard_constraints:
-        task=TRAIN_TASKS,
         model=TRAIN_MODELS,
-        seed=r"\d+",
+        run=r"(lambda[0-9.]+(e-?[0-9]+)?_)?seed\d+",
     params:
         cfg=TRAIN_PARAMS,
-        ranking_lambda=None,
+        epochs_override=lambda wc: ABLATION_EPOCHS if wc.run.startswith("lambda") else None,
     threads: config["train"]["threads"]
     resources:
         mem_mb=lambda wc: TRAIN_MEM_MB[wc.model],
-        runtime=lambda wc: 30 if wc.model == "smallcnn" else 240,
+        runtime=lambda wc: 60 if wc.model == "smallcnn" else 480,
         **TRAIN_GPU,
     log:
-        "logs/train/{task}/{model}/seed{seed}.log",
+        "logs/train/gated/{model}/{run}.log",
     benchmark:
-        res("benchmarks/train/{task}/{model}/seed{seed}.tsv")
+        res("benchmarks/train/gated/{model}/{run}.tsv")
     conda:
         "../../envs/learning.yaml"
     script:
         "../scripts/train.py"
+
+
+rule train_set:
+    """Train the event-set model (gated-attention pooling over an event's patch embeddings and positions)
+    on the frozen gated model of the same model and seed; answer the test events."""
+    input:
+        gated=res("models/gated/{model}/{run}/checkpoint.pt"),
+        index=res("dataset/index.csv"),
+        trainingset=TRAININGSET_INDEX,
+    output:
+        **run_outputs("set"),
+    wildcard_constraints:
+        model=TRAIN_MODELS,
+        run=r"seed\d+",
+    params:
+        cfg=TRAIN_PARAMS,
+    threads: config["train"]["threads"]
+    resources:
+        mem_mb=lambda wc: TRAIN_MEM_MB[wc.model],
+        runtime=lambda wc: 30 if wc.model == "smallcnn" else 240,
+    log:
+        "logs/train/set/{model}/{run}.log",
+    benchmark:
+        res("benchmarks/train/set/{model}/{run}.tsv")
+    conda:
+        "../../envs/learning.yaml"
+    script:
+        "../scripts/train_set.py"

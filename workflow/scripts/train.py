@@ -1,10 +1,15 @@
-"""Snakemake script for rules `train` and `ablation_train`: see quakesar.learning.train.train_run."""
+"""Snakemake script for rule `train` (gated model; also the ablation's lambda runs): quakesar.learning.train.train_run."""
 import logging
 from pathlib import Path
 
+from quakesar.learning.cli import parse_run_name
 from quakesar.learning.train import train_run
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-train_run(Path(snakemake.input.index).parent, getattr(snakemake.wildcards, "task", "magnitude"), snakemake.wildcards.model,
-          {**snakemake.params.cfg, "num_workers": snakemake.config["train"]["num_workers"]}, int(snakemake.wildcards.seed), Path(snakemake.output.metrics).parent,
-          ranking_lambda=snakemake.params.ranking_lambda, threads=snakemake.threads)
+seed, lam = parse_run_name(snakemake.wildcards.run)
+cfg = dict(snakemake.params.cfg)
+if snakemake.params.epochs_override:
+    cfg["epochs"] = int(snakemake.params.epochs_override)
+train_run(Path(snakemake.input.index).parent, snakemake.wildcards.model, cfg, seed, Path(snakemake.output.metrics).parent,
+          ranking_lambda=lam, trainingset_index=snakemake.input.trainingset[0] if snakemake.input.trainingset else None,
+          threads=snakemake.threads)

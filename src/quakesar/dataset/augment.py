@@ -32,10 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from quakesar.patches.geometry import geodesic_polar
-
-CORNER_KEYS = ("00", "01", "11", "10")
-
+from quakesar.patches.geometry import CORNERS as CORNER_KEYS, axis_vectors  # noqa: F401  (re-exported)
 
 @dataclass(frozen=True)
 class Dihedral:
@@ -64,19 +61,6 @@ class Dihedral:
         if self.flip_cols:
             x = x[..., :, ::-1]
         return np.ascontiguousarray(x)
-
-
-def axis_vectors(corners: dict[str, tuple[np.ndarray, np.ndarray]], center_lat: np.ndarray,
-                 center_lon: np.ndarray) -> np.ndarray:
-    """``B = [a_c a_r]`` (``[..., 2, 2]``, km, rows east/north) from corner lat/lon, about the patch centre."""
-    en = {}
-    for k in CORNER_KEYS:
-        lat, lon = corners[k]
-        _, _, e, n = geodesic_polar(center_lat, center_lon, lat, lon)
-        en[k] = np.stack([e, n], axis=-1) / 1000.0
-    a_c = (en["01"] + en["11"] - en["00"] - en["10"]) / 4.0
-    a_r = (en["10"] + en["11"] - en["00"] - en["01"]) / 4.0
-    return np.stack([a_c, a_r], axis=-1)
 
 
 def transform_offset(east_km: float, north_km: float, basis: np.ndarray, t: Dihedral) -> tuple[float, float, float, float]:

@@ -1,6 +1,6 @@
-"""``quakesar train | ablation | report``: the learning stage's rules from the command line.
+"""``quakesar train | train-set | ablation | report``: the learning stage's rules from the command line.
 
-Each subcommand calls the same library function as its Snakemake rule (``train``/``ablation_train``,
+Each subcommand calls the same library function as its Snakemake rule (``train``, ``train_set``,
 ``ablation``, ``report``) with the ``train``/``ablation`` sections of the config (``--config``,
 ``--set train.epochs=3``).
 """
@@ -10,15 +10,32 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 from pathlib import Path
 
 from quakesar.learning.models import MODELS
-from quakesar.learning.tasks import TASKS
+
+_RUN = re.compile(r"^(?:lambda(?P<lam>[0-9.]+(?:e-?[0-9]+)?)_)?seed(?P<seed>\d+)$")
 
 
 def run_dir_name(seed: int, ranking_lambda: float | None = None) -> str:
     """``seed{N}`` or, for the ablation, ``lambda{L}_seed{N}`` (docs/architecture.md "Models")."""
     return f"seed{seed}" if ranking_lambda is None else f"lambda{ranking_lambda:g}_seed{seed}"
+
+
+def parse_run_name(name: str) -> tuple[int, float | None]:
+    """(seed, lambda or None) of a run directory name (inverse of :func:`run_dir_name`)."""
+    m = _RUN.match(name)
+    if not m:
+        raise ValueError(f"run directory name {name!r}: expected seed<N> or lambda<L>_seed<N>")
+    return int(m["seed"]), (float(m["lam"]) if m["lam"] is not None else None)
+
+
+def _paths(args: argparse.Namespace, config: dict) -> tuple[Path, Path | None]:
+    results = Path(config["results"])
+    dataset = Path(args.dataset_dir) if args.dataset_dir else results / "dataset"
+    ts = Path(args.trainingset) if args.trainingset else (results / "trainingset" / "index.csv" if config["trainingset"]["enabled"] else None)
+    return dataset, ts
 
 
 def _train(args: argparse.Namespace, config: dict) -> int:
@@ -28,10 +45,26 @@ def _train(args: argparse.Namespace, config: dict) -> int:
     cfg = dict(config["train"])
     if args.epochs is not None:
         cfg["epochs"] = args.epochs
-    out = Path(args.out_dir) if args.out_dir else Path(config["results"]) / "models" / args.task / args.model / run_dir_name(args.seed, args.ranking_lambda)
-    m = train_run(Path(args.dataset_dir or Path(config["results"]) / "dataset"), args.task, args.model, cfg, args.seed, out,
-                  ranking_lambda=args.ranking_lambda, threads=args.threads or int(cfg["threads"]))
-    print(json.dumps({k: m[k] for k in ("task", "model", "seed", "best_epoch", "epochs_run", "event") if k in m}, indent=1))
+    dataset, ts = _paths(args, config)
+    out = Path(args.out_dir) if args.out_dir else Path(config["results"]) / "models" / "gated" / args.model / run_dir_name(args.seed, args.ranking_lambda)
+    m = train_run(dataset, args.model, cfg, args.seed, out, ranking_lambda=args.ranking_lambda, trainingset_index=ts,
+                  threads=args.threads or int(cfg["threads"]))
+    print(json.dumps({k: m[k] for k in ("estimator", "model", "seed", "best_epoch", "epochs_run") if k in m}, indent=1))
+    print(f"-> {out}")
+    return 0
+
+
+def _train_set(args: argparse.Namespace, config: dict) -> int:
+    from quakesar.learning.setmodel import train_set_run
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    dataset, ts = _paths(args, config)
+    results = Path(config["results"]) / "models"
+    gated = Path(args.gated_dir) if args.gated_dir else results / "gated" / args.model / run_dir_name(args.seed)
+    out = Path(args.out_dir) if args.out_dir else results / "set" / args.model / run_dir_name(args.seed)
+    m = train_set_run(gated, dataset, args.model, dict(config["train"]), args.seed, out, trainingset_index=ts,
+                      threads=args.threads or int(config["train"]["threads"]))
+    print(json.dumps({k: m[k] for k in ("estimator", "model", "seed", "best_epoch", "epochs_run") if k in m}, indent=1))
     print(f"-> {out}")
     return 0
 
@@ -49,23 +82,32 @@ def _ablation(args: argparse.Namespace, config: dict) -> int:
 def _report(args: argparse.Namespace, config: dict) -> int:
     from quakesar.learning.report import build_report
 
-    metrics = [Path(p) for p in args.metrics] or sorted((Path(config["results"]) / "models").glob("*/*/seed*/metrics.json"))
-    print(build_report(metrics, Path(args.ablation) if args.ablation else None, Path(args.out_dir)))
+    results = Path(config["results"])
+    metrics = [Path(p) for p in args.metrics] or sorted((results / "models").glob("*/*/seed*/metrics.json"))
+    print(build_report(metrics, Path(args.ablation) if args.ablation else None, Path(args.out_dir),
+                       dataset_summary=results / "dataset" / "summary.json", trainingset_summary=results / "trainingset" / "summary.json"))
     return 0
 
 
 def register_cli(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("train", help="train and evaluate one model (rule train / ablation_train)")
-    p.add_argument("--task", required=True, choices=sorted(TASKS))
-    p.add_argument("--model", required=True, choices=MODELS)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--ranking-lambda", type=float, default=None, help="override train.ranking_lambda (magnitude only)")
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--model", required=True, choices=MODELS)
+        p.add_argument("--seed", type=int, default=0)
+        p.add_argument("--dataset-dir", default=None, help="default: <results>/dataset")
+        p.add_argument("--trainingset", default=None, help="training-tier index (default: <results>/trainingset/index.csv when enabled)")
+        p.add_argument("--out-dir", default=None)
+        p.add_argument("--threads", type=int, default=None, help="torch threads (default train.threads)")
+
+    p = subparsers.add_parser("train", help="train and evaluate the gated patch model (rule train)")
+    common(p)
+    p.add_argument("--ranking-lambda", type=float, default=None, help="override train.ranking_lambda (an ablation run)")
     p.add_argument("--epochs", type=int, default=None, help="override train.epochs")
-    p.add_argument("--dataset-dir", default=None, help="default: <results>/dataset")
-    p.add_argument("--out-dir", default=None, help="default: <results>/models/<task>/<model>/seed<N>")
-    p.add_argument("--threads", type=int, default=None, help="torch threads (default train.threads)")
     p.set_defaults(handler=_train)
-    a = subparsers.add_parser("ablation", help="summarise lambda=0 vs lambda>0 magnitude runs (rule ablation)")
+    s = subparsers.add_parser("train-set", help="train and evaluate the event-set model on a gated run (rule train_set)")
+    common(s)
+    s.add_argument("--gated-dir", default=None, help="the gated run (default: <results>/models/gated/<model>/seed<N>)")
+    s.set_defaults(handler=_train_set)
+    a = subparsers.add_parser("ablation", help="summarise lambda=0 vs lambda>0 gated runs (rule ablation)")
     a.add_argument("run_dirs", nargs="+")
     a.add_argument("--out-json", default="results/ablation/ranking.json")
     a.add_argument("--out-png", default="results/ablation/ranking.png")

@@ -1,17 +1,20 @@
-"""Evaluation: per-patch predictions table, patch-level and event-level metrics, trivial baselines.
+"""Evaluation: patch predictions -> the event table (``events.csv``) -> metrics with baselines and CIs.
 
-Patch level: MAE, MSE, RMSE and the coefficient of determination R^2 = 1 - SS_res / SS_tot for each
-regression target; accuracy, precision, recall, F1 and ROC AUC (Mann-Whitney form) for detection.
-Epicentre errors are great-circle distances in km (:func:`quakesar.geodesy.haversine_km`) and, for
-comparison with the reference thesis that reported degrees, absolute latitude/longitude errors in
-degrees. Event level: see :mod:`quakesar.learning.event_level`; every event-level statistic has a
-bootstrap CI over events (:mod:`quakesar.learning.bootstrap`).
+The event table has one row per event (docs/learning.md, "Event answers"):
 
-Trivial baselines in the same table (no learning, all fitted on the training split only):
-``train_mean`` (predict the training mean magnitude / distance), ``patch_centre`` (the epicentre is
-the patch centre; per event, the geometric median of the patch centres) and ``scene_centre`` (the
-epicentre is the centre of the scene footprint, the mean of the centres of all that scene's patches),
-and ``majority`` for detection.
+* the answer: ``p_detectable`` (calibrated), ``detectable`` (its verdict, >= 0.5), ``fallback`` (1 when the
+  verdict is "not detectable"), ``pred_lat``, ``pred_lon``, ``epicentre_r95_km`` (radius of the 95 %
+  interval), ``pred_magnitude`` with ``pred_magnitude_lo``/``_hi``;
+* the estimator's own answer before the fallback (``model_lat``, ``model_lon``, ``model_magnitude``) and
+  the trivial baselines (``baseline_lat``/``_lon``: the patch centre, i.e. the geometric median of the
+  event's patch centres; ``baseline_magnitude``: the training events' mean Mw);
+* the truth when known (synthetic data): ``true_lat``, ``true_lon``, ``true_magnitude`` (Mw),
+  ``truth_snr`` (largest patch peak |LOS| over the turbulence std), ``truth_detectable``
+  (:mod:`quakesar.detectability`), and the errors ``error_km``, ``baseline_error_km``,
+  ``magnitude_error``, ``baseline_magnitude_error`` (prediction minus truth).
+
+Patch level (``predictions.csv``): the index rows' metadata plus each task's ``pred_*`` columns.
+Metrics: each task object's :meth:`~quakesar.learning.tasks.Task.metrics`.
 """
 
 from __future__ import annotations
@@ -21,14 +24,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from quakesar.geodesy import haversine_km, polar_to_latlon
-from quakesar.learning.bootstrap import bootstrap_ci, mean_abs, median, p90
-from quakesar.learning.event_level import combine_events, geometric_median_latlon, local_frame_origin
-from quakesar.learning.tasks import TaskSpec
+from quakesar.detectability import FACTOR
+from quakesar.geodesy import haversine_km
+from quakesar.learning.event_level import Calibration, Intervals, geometric_median_latlon, patch_weights
+from quakesar.learning.tasks import Bootstrap, Task
 
-META_COLUMNS = ("patch_id", "event_id", "scene_id", "subswath", "split", "center_lat", "center_lon", "epicenter_lat", "epicenter_lon",
-                "distance_km", "bearing_deg", "east_km", "north_km", "magnitude", "deformation",
-                "corner_00_lat", "corner_00_lon", "corner_01_lat", "corner_01_lon", "corner_11_lat", "corner_11_lon", "corner_10_lat", "corner_10_lon")
+META_COLUMNS = ("patch_id", "event_id", "scene_id", "subswath", "split", "origin", "center_lat", "center_lon", "epicenter_lat",
+                "epicenter_lon", "distance_km", "east_km", "north_km", "mw", "magnitude", "depth_km", "signal", "snr", "epi_u",
+                "epi_v", "peak_abs_los_m", "turbulence_std_m", "flight_direction", "heading_deg", "incidence_deg",
+                "corner_00_lat", "corner_00_lon", "corner_01_lat", "corner_01_lon", "corner_11_lat", "corner_11_lon",
+                "corner_10_lat", "corner_10_lon")
+EVENT_COLUMNS = ("event_id", "n_patches", "p_detectable", "detectable", "fallback", "pred_lat", "pred_lon", "epicentre_r95_km",
+                 "pred_magnitude", "pred_magnitude_lo", "pred_magnitude_hi", "true_lat", "true_lon", "true_magnitude",
+                 "truth_snr", "truth_detectable", "error_km", "magnitude_error", "model_lat", "model_lon", "model_magnitude",
+                 "p_detectable_raw", "baseline_lat", "baseline_lon", "baseline_error_km", "baseline_magnitude",
+                 "baseline_magnitude_error", "weight_max")
 
 
 def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
@@ -48,7 +58,7 @@ def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, floa
 def detection_metrics(y_true: np.ndarray, prob: np.ndarray, threshold: float = 0.5) -> dict[str, float]:
     """Accuracy, precision, recall, F1 at ``threshold`` and ROC AUC (rank statistic, ties averaged)."""
     y, s = np.asarray(y_true, float), np.asarray(prob, float)
-    ok = np.isfinite(y)
+    ok = np.isfinite(y) & np.isfinite(s)
     y, s = y[ok].astype(int), s[ok]
     pred = (s >= threshold).astype(int)
     tp, fp = int(((pred == 1) & (y == 1)).sum()), int(((pred == 1) & (y == 0)).sum())
@@ -61,103 +71,114 @@ def detection_metrics(y_true: np.ndarray, prob: np.ndarray, threshold: float = 0
     if n_pos and n_neg:
         ranks = pd.Series(s).rank(method="average").to_numpy()
         auc = float((ranks[y == 1].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
-    return {"n": int(y.size), "accuracy": float((pred == y).mean()) if y.size else float("nan"), "precision": prec, "recall": rec, "f1": f1,
-            "roc_auc": auc, "positive_fraction": float(y.mean()) if y.size else float("nan")}
+    return {"n": int(y.size), "accuracy": float((pred == y).mean()) if y.size else float("nan"), "precision": prec, "recall": rec,
+            "f1": f1, "roc_auc": auc, "positive_fraction": float(y.mean()) if y.size else float("nan")}
 
 
-def build_predictions(index: pd.DataFrame, rows: np.ndarray, outputs: np.ndarray, spec: TaskSpec) -> pd.DataFrame:
-    """The predictions table: the index rows' metadata plus ``pred_*`` columns (and errors).
-
-    ``outputs`` are in target units (de-standardised) for regression, logits for detection.
-    """
-    rows = np.asarray(rows, dtype=int)
-    out = np.asarray(outputs, dtype=float).reshape(len(rows), -1)
-    df = index.iloc[rows][[c for c in META_COLUMNS if c in index.columns]].reset_index(drop=True)
-    df.insert(0, "row", rows)
-    if spec.kind == "binary":
-        prob = 1.0 / (1.0 + np.exp(-out[:, 0]))
-        df["pred_prob"] = prob
-        df["pred_deformation"] = (prob >= 0.5).astype(int)
-        return df
-    for k, t in enumerate(spec.targets):
-        df[f"pred_{t}"] = out[:, k]
-        df[f"error_{t}"] = out[:, k] - pd.to_numeric(df[t], errors="coerce").to_numpy(float)
-    if spec.name == "epicentre":
-        la, lo = polar_to_latlon(df["center_lat"].to_numpy(float), df["center_lon"].to_numpy(float), out[:, 0] * 1000.0, out[:, 1] * 1000.0)
-        df["pred_epicenter_lat"], df["pred_epicenter_lon"] = la, lo
-        df["error_km"] = haversine_km(df["epicenter_lat"].to_numpy(float), df["epicenter_lon"].to_numpy(float), la, lo)
-        df["error_lat_deg"] = np.abs(la - df["epicenter_lat"].to_numpy(float))
-        df["error_lon_deg"] = np.abs((lo - df["epicenter_lon"].to_numpy(float) + 180.0) % 360.0 - 180.0)
+def patch_predictions(table: pd.DataFrame, out: dict[str, np.ndarray], tasks: list[Task], ctx: Any) -> pd.DataFrame:
+    """The predictions table: the rows' metadata plus every task's patch columns."""
+    df = table[[c for c in META_COLUMNS if c in table.columns]].reset_index(drop=True).copy()
+    for t in tasks:
+        for k, v in t.patch_columns(df, out, ctx).items():
+            df[k] = v
     return df
 
 
-def scene_centres(index: pd.DataFrame) -> dict[str, tuple[float, float]]:
-    """Centre of each scene's footprint: the (dateline-safe) mean of its patch centres."""
-    key = "scene_id" if "scene_id" in index.columns else "event_id"
-    return {str(s): local_frame_origin(g["center_lat"].to_numpy(float), g["center_lon"].to_numpy(float)) for s, g in index.groupby(key)}
+def event_truth(g: pd.DataFrame) -> dict[str, Any]:
+    """Truth of one event from its patch rows (NaN when unknown)."""
+    snr = pd.to_numeric(g["snr"], errors="coerce").max() if "snr" in g else np.nan
+    return {"true_lat": float(g["epicenter_lat"].iloc[0]), "true_lon": float(g["epicenter_lon"].iloc[0]),
+            "true_magnitude": float(g["mw"].iloc[0]), "truth_snr": float(snr),
+            "truth_detectable": int(bool(np.isfinite(snr) and snr >= FACTOR))}
 
 
-def _ci(v: np.ndarray, stat, cfg_boot: int, seed: int, purpose: str) -> dict[str, float]:
-    return bootstrap_ci(np.asarray(v, float), stat, cfg_boot, seed, purpose)
+def event_table(preds: pd.DataFrame, tasks: list[Task], weight_power: float, prior: dict[str, Any]) -> pd.DataFrame:
+    """The gated estimator's raw event table (before calibration and fallback, :func:`finalise`)."""
+    rows = []
+    for event_id, g in preds.groupby("event_id", sort=True):
+        w = patch_weights(g["p_signal"].to_numpy(float), weight_power)
+        row: dict[str, Any] = {"event_id": event_id, "n_patches": len(g), "weight_max": float(w.max())}
+        for t in tasks:
+            row.update(t.combine(g, w))
+        row.update(baseline_answer(g, prior))
+        row.update(event_truth(g))
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
-def evaluate_predictions(pred: pd.DataFrame, spec: TaskSpec, index: pd.DataFrame, n_bootstrap: int, seed: int) -> dict[str, Any]:
-    """All metrics of one run: ``{"patch": ..., "event": ..., "baselines": {...}}`` (see module doc)."""
-    train = index[index["split"] == "train"]
-    res: dict[str, Any] = {"n_patches": int(len(pred)), "n_events": int(pred["event_id"].nunique())}
-    ev = combine_events(pred, spec.name)
-    if spec.kind == "binary":
-        res["patch"] = detection_metrics(pred["deformation"], pred["pred_prob"])
-        maj = float(pd.to_numeric(train["deformation"], errors="coerce").mean() >= 0.5)
-        res["baselines"] = {"majority": {"patch": detection_metrics(pred["deformation"], np.full(len(pred), maj))}}
-        return res
-    res["patch"] = {t: regression_metrics(pred[t], pred[f"pred_{t}"]) for t in spec.targets}
-    if spec.name == "magnitude":
-        err = ev["error_magnitude"].to_numpy()
-        res["event"] = {"magnitude_mae": _ci(err, mean_abs, n_bootstrap, seed, "event magnitude MAE"),
-                        "magnitude_median_abs_error": _ci(np.abs(err), median, n_bootstrap, seed, "event magnitude median AE")}
-        mean_m = float(pd.to_numeric(train["magnitude"], errors="coerce").mean())
-        base_err = ev["magnitude"].to_numpy() - mean_m
-        res["baselines"] = {"train_mean": {"value": mean_m, "patch": {"magnitude": regression_metrics(pred["magnitude"], np.full(len(pred), mean_m))},
-                                           "event": {"magnitude_mae": _ci(base_err, mean_abs, n_bootstrap, seed, "baseline train-mean magnitude MAE")}}}
-    elif spec.name == "distance":
-        mean_d = float(pd.to_numeric(train["distance_km"], errors="coerce").mean())
-        res["event"] = {"distance_mae_km": _ci(ev["abs_error_distance_km"].to_numpy(), np.mean, n_bootstrap, seed, "event distance MAE")}
-        base = pred.assign(pred_distance_km=mean_d)
-        base_ev = combine_events(base, "distance")
-        res["baselines"] = {"train_mean": {"value": mean_d, "patch": {"distance_km": regression_metrics(pred["distance_km"], np.full(len(pred), mean_d))},
-                                           "event": {"distance_mae_km": _ci(base_ev["abs_error_distance_km"].to_numpy(), np.mean, n_bootstrap, seed, "baseline distance MAE")}}}
-    elif spec.name == "epicentre":
-        res["patch"]["error_km"] = {"mean": float(pred["error_km"].mean()), "median": float(pred["error_km"].median()),
-                                    "p90": float(pred["error_km"].quantile(0.9))}
-        res["patch"]["error_deg"] = {"lat_mae": float(pred["error_lat_deg"].mean()), "lon_mae": float(pred["error_lon_deg"].mean())}
-        res["event"] = _epicentre_event_stats(ev, n_bootstrap, seed, "model")
-        res["baselines"] = _epicentre_baselines(pred, index, n_bootstrap, seed)
-    return res
+def baseline_answer(g: pd.DataFrame, prior: dict[str, Any]) -> dict[str, float]:
+    """The trivial baselines of one event: patch-centre epicentre, training-mean magnitude."""
+    la, lo = geometric_median_latlon(g["center_lat"].to_numpy(float), g["center_lon"].to_numpy(float))
+    return {"baseline_lat": la, "baseline_lon": lo, "baseline_magnitude": float(prior["mw_mean"])}
 
 
-def _epicentre_event_stats(ev: pd.DataFrame, n_bootstrap: int, seed: int, name: str) -> dict[str, Any]:
-    e = ev["error_km"].to_numpy()
-    return {"error_km_median": _ci(e, median, n_bootstrap, seed, f"{name} epicentre median km"),
-            "error_km_p90": _ci(e, p90, n_bootstrap, seed, f"{name} epicentre p90 km"),
-            "error_km_mean": _ci(e, np.mean, n_bootstrap, seed, f"{name} epicentre mean km"),
-            "error_lat_deg_mae": float(ev["error_lat_deg"].mean()), "error_lon_deg_mae": float(ev["error_lon_deg"].mean())}
+def finalise(ev: pd.DataFrame, calibration: Calibration, magnitude_fallback: str = "prior") -> pd.DataFrame:
+    """Calibrated verdict, fallback answers and errors of a raw event table.
 
-
-def _epicentre_baselines(pred: pd.DataFrame, index: pd.DataFrame, n_bootstrap: int, seed: int) -> dict[str, Any]:
-    """Patch-centre and scene-centre epicentre baselines, patch and event level."""
-    out: dict[str, Any] = {}
-    centres = scene_centres(index)
-    key = "scene_id" if "scene_id" in pred.columns else "event_id"
-    sc = np.array([centres[str(s)] for s in pred[key]]) if len(pred) else np.zeros((0, 2))
-    for name, (la, lo) in {"patch_centre": (pred["center_lat"].to_numpy(float), pred["center_lon"].to_numpy(float)),
-                           "scene_centre": (sc[:, 0], sc[:, 1])}.items():
-        b = pred.assign(pred_epicenter_lat=la, pred_epicenter_lon=lo)
-        err = haversine_km(b["epicenter_lat"].to_numpy(float), b["epicenter_lon"].to_numpy(float), la, lo)
-        ev = combine_events(b, "epicentre")
-        out[name] = {"patch": {"error_km": {"mean": float(np.mean(err)), "median": float(np.median(err)), "p90": float(np.quantile(err, 0.9))}},
-                     "event": _epicentre_event_stats(ev, n_bootstrap, seed, name)}
+    ``magnitude_fallback``: ``prior`` (the fallback event's magnitude is the training mean: the gated model
+    learnt magnitudes only from signal-bearing patches) or ``model`` (the estimator was trained on every
+    event, detectable or not, and its magnitude stands).
+    """
+    out = ev.copy()
+    if not len(out):
+        return pd.DataFrame(columns=list(EVENT_COLUMNS))
+    out["p_detectable"] = calibration.apply(out["p_detectable_raw"].to_numpy(float))
+    out["detectable"] = (out["p_detectable"] >= 0.5).astype(int)
+    out["fallback"] = 1 - out["detectable"]
+    fb = out["fallback"].to_numpy(bool)
+    if "model_lat" not in out:
+        out["model_lat"], out["model_lon"] = out["baseline_lat"], out["baseline_lon"]
+    if "model_magnitude" not in out:
+        out["model_magnitude"] = out["baseline_magnitude"]
+    out["pred_lat"] = np.where(fb, out["baseline_lat"], out["model_lat"])
+    out["pred_lon"] = np.where(fb, out["baseline_lon"], out["model_lon"])
+    mag_fb = out["baseline_magnitude"] if magnitude_fallback == "prior" else out["model_magnitude"]
+    out["pred_magnitude"] = np.where(fb, mag_fb, out["model_magnitude"])
+    out["error_km"] = haversine_km(out["true_lat"], out["true_lon"], out["pred_lat"], out["pred_lon"])
+    out["baseline_error_km"] = haversine_km(out["true_lat"], out["true_lon"], out["baseline_lat"], out["baseline_lon"])
+    out["magnitude_error"] = out["pred_magnitude"] - out["true_magnitude"]
+    out["baseline_magnitude_error"] = out["baseline_magnitude"] - out["true_magnitude"]
     return out
 
 
-__all__ = ["build_predictions", "evaluate_predictions", "regression_metrics", "detection_metrics", "scene_centres", "geometric_median_latlon"]
+def answer(val_raw: pd.DataFrame, test_raw: pd.DataFrame, magnitude_fallback: str = "prior"
+           ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """Calibrate on the validation events, finalise both tables, add conformal intervals (fitted on val)."""
+    calib = Calibration.fit(val_raw["p_detectable_raw"].to_numpy(float), val_raw["truth_detectable"].to_numpy(float)) \
+        if len(val_raw) else Calibration()
+    val = finalise(val_raw, calib, magnitude_fallback)
+    test = finalise(test_raw, calib, magnitude_fallback)
+    intervals = Intervals.fit(val) if len(val) else Intervals.fit(pd.DataFrame(columns=["fallback", "error_km", "magnitude_error"]))
+    val, test = intervals.apply(val), intervals.apply(test)
+    return val, test, {"calibration": calib.as_dict(), "intervals": intervals.as_dict()}
+
+
+def evaluate(ev: pd.DataFrame, preds: pd.DataFrame, tasks: list[Task], boot: Bootstrap, prior: dict[str, Any]) -> dict[str, Any]:
+    """Every task's metrics on an event table and its patch predictions."""
+    return {"n_events": int(len(ev)), "n_detectable": int(ev["truth_detectable"].sum()) if len(ev) else 0,
+            "n_patches": int(len(preds)), **{t.name: t.metrics(ev, preds, boot, prior) for t in tasks}}
+
+
+def events_csv_frame(ev: pd.DataFrame) -> pd.DataFrame:
+    """The event table in the column order of ``events.csv``."""
+    cols = [c for c in EVENT_COLUMNS if c in ev.columns] + [c for c in ev.columns if c not in EVENT_COLUMNS]
+    return ev[cols]
+
+
+def validation_score(ev: pd.DataFrame) -> float:
+    """Model-selection criterion on validation events (lower is better): on the truth-detectable events,
+    median epicentre error / 10 km + magnitude MAE / 0.2 Mw of the estimator's own answers (the targets
+    of issue 12), plus the event-level detection log-loss; without a detectable event, the log-loss alone."""
+    if not len(ev):
+        return float("nan")
+    y = ev["truth_detectable"].to_numpy(float)
+    p = np.clip(ev["p_detectable_raw"].to_numpy(float), 1e-4, 1 - 1e-4)
+    score = float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+    det = ev[ev["truth_detectable"] == 1]
+    if len(det):
+        if "model_lat" in det:
+            err = haversine_km(det["true_lat"], det["true_lon"], det["model_lat"], det["model_lon"])
+            score += float(np.median(err)) / 10.0
+        if "model_magnitude" in det:
+            score += float(np.mean(np.abs(det["model_magnitude"] - det["true_magnitude"]))) / 0.2
+    return score

@@ -12,6 +12,10 @@ split in half, ``i`` with ``i + B/2``, ties forced to target +1) has two defects
 
 For a pair with ``s = sign(y_i - y_j)`` the loss is ``max(0, margin - s * (p_i - p_j))``
 (``torch.nn.MarginRankingLoss``); the term is averaged over the non-tied pairs.
+
+With ``groups`` (the event of each patch) pairs of the same group are excluded: two patches of one
+earthquake share its magnitude (a tie anyway) and, when the magnitude is known only per event, ranking
+them would teach nothing; the gated model ranks signal-bearing patches of *different* events only.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ import torch
 import torch.nn.functional as F
 
 
-def pairwise_margin_ranking(pred: torch.Tensor, target: torch.Tensor, margin: float, tie_tolerance: float = 0.0) -> torch.Tensor:
+def pairwise_margin_ranking(pred: torch.Tensor, target: torch.Tensor, margin: float, tie_tolerance: float = 0.0,
+                            groups: torch.Tensor | None = None) -> torch.Tensor:
     """Mean margin-ranking loss over all non-tied pairs of a batch (0 when there is none).
 
     ``pred`` and ``target`` are 1-D tensors of the same length (or ``[B, 1]``) in the same units as
@@ -38,6 +43,11 @@ def pairwise_margin_ranking(pred: torch.Tensor, target: torch.Tensor, margin: fl
     i, j = torch.triu_indices(n, n, offset=1, device=p.device)
     dy = y[i] - y[j]
     keep = dy.abs() > tie_tolerance
+    if groups is not None:
+        g = groups.reshape(-1).to(p.device)
+        if g.numel() != n:
+            raise ValueError(f"pairwise_margin_ranking: {g.numel()} groups for {n} predictions")
+        keep &= g[i] != g[j]
     if not bool(keep.any()):
         return p.sum() * 0.0
     sign = torch.sign(dy[keep])
@@ -45,7 +55,8 @@ def pairwise_margin_ranking(pred: torch.Tensor, target: torch.Tensor, margin: fl
     return torch.clamp(margin - sign * dp, min=0.0).mean()
 
 
-def magnitude_loss(pred: torch.Tensor, target: torch.Tensor, ranking_lambda: float, margin: float, tie_tolerance: float = 0.0) -> tuple[torch.Tensor, dict[str, float]]:
+def magnitude_loss(pred: torch.Tensor, target: torch.Tensor, ranking_lambda: float, margin: float, tie_tolerance: float = 0.0,
+                   groups: torch.Tensor | None = None) -> tuple[torch.Tensor, dict[str, float]]:
     """``L = MSE(pred, target) + lambda * MR(pred, target)``; lambda = 0 is plain regression.
 
     Returns the loss and its parts (floats, for logging). All arguments in one unit system (the
@@ -56,5 +67,5 @@ def magnitude_loss(pred: torch.Tensor, target: torch.Tensor, ranking_lambda: flo
     mse = F.mse_loss(pred.reshape(-1), target.reshape(-1).to(pred.dtype))
     if ranking_lambda == 0:
         return mse, {"mse": float(mse.detach()), "ranking": 0.0}
-    mr = pairwise_margin_ranking(pred, target, margin, tie_tolerance)
+    mr = pairwise_margin_ranking(pred, target, margin, tie_tolerance, groups)
     return mse + ranking_lambda * mr, {"mse": float(mse.detach()), "ranking": float(mr.detach())}

@@ -1,7 +1,12 @@
-"""Figures of a run (matplotlib, Agg backend): curves, predicted vs true, errors vs distance and
-magnitude, and maps of a few events with patch outlines, true and predicted epicentres.
+"""Figures of a run (matplotlib, Agg backend), every one written through :func:`quakesar.atomic.atomic_path`.
 
-Every figure is written through :func:`quakesar.atomic.atomic_path`.
+* ``curves.png``: training loss parts and the validation selection score per epoch;
+* ``event_maps.png``: per test event, its patch outlines shaded by the detection weight, the per-patch
+  predicted epicentres (marker size = weight), the event answer with its 95 % circle, the patch-centre
+  baseline and the true epicentre (issue 12: "maps per event show the detection weights");
+* ``errors.png``: event epicentre and magnitude errors against the truth signal-to-noise ratio, model and
+  baseline, with the detectability threshold;
+* ``magnitude.png``: predicted against true Mw of the test events (answered vs fallback).
 """
 
 from __future__ import annotations
@@ -16,10 +21,12 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from quakesar.atomic import atomic_path  # noqa: E402
-from quakesar.learning.event_level import combine_events  # noqa: E402
+from quakesar.detectability import FACTOR  # noqa: E402
+from quakesar.learning.event_level import patch_weights  # noqa: E402
+from quakesar.patches.geometry import CORNERS  # noqa: E402
 from quakesar.rng import event_rng  # noqa: E402
 
-CORNERS = ("00", "01", "11", "10")
+KM_PER_DEG = 111.195
 
 
 def save_figure(fig: plt.Figure, path: Path) -> str:
@@ -30,86 +37,114 @@ def save_figure(fig: plt.Figure, path: Path) -> str:
     return path.name
 
 
-def abs_error(pred: pd.DataFrame, task: str) -> tuple[np.ndarray, str]:
-    """The per-patch absolute error of a task and its axis label."""
-    if task == "epicentre":
-        return pred["error_km"].to_numpy(float), "epicentre error (km)"
-    if task == "magnitude":
-        return np.abs(pred["error_magnitude"].to_numpy(float)), "|magnitude error|"
-    if task == "distance":
-        return np.abs(pred["error_distance_km"].to_numpy(float)), "|distance error| (km)"
-    return np.abs(pred["pred_prob"].to_numpy(float) - pred["deformation"].to_numpy(float)), "|p - label|"
-
-
 def plot_curves(history: pd.DataFrame, path: Path) -> str:
     fig, ax = plt.subplots(1, 2, figsize=(9, 3.2), layout="constrained")
-    ax[0].plot(history["epoch"], history["train_loss"], label="train loss")
-    ax[0].plot(history["epoch"], history["val_loss"], label="val loss")
+    if len(history):
+        for col in ("train_loss", "bce", "offset", "mse", "ranking"):
+            if col in history and history[col].abs().sum() > 0:
+                ax[0].plot(history["epoch"], history[col], label=col)
+        ax[0].legend(fontsize=7)
+        ax[1].plot(history["epoch"], history["val_score"], "o-", ms=3)
     ax[0].set_xlabel("epoch")
-    ax[0].legend()
-    ax[1].plot(history["epoch"], history["val_score"], "o-", ms=3)
     ax[1].set_xlabel("epoch")
-    ax[1].set_ylabel("validation score (selection)")
+    ax[1].set_ylabel("validation event score (selection)")
     return save_figure(fig, path)
 
 
-def plot_pred_vs_true(pred: pd.DataFrame, targets: list[str], path: Path) -> str:
-    fig, axes = plt.subplots(1, len(targets), figsize=(4 * len(targets), 3.8), squeeze=False, layout="constrained")
-    for ax, t in zip(axes[0], targets):
-        y, p = pred[t].to_numpy(float), pred[f"pred_{t}"].to_numpy(float)
-        ax.scatter(y, p, s=6, alpha=0.5)
-        lo, hi = np.nanmin(np.r_[y, p]), np.nanmax(np.r_[y, p])
-        ax.plot([lo, hi], [lo, hi], "k--", lw=0.8)
-        ax.set_xlabel(f"true {t}")
-        ax.set_ylabel(f"predicted {t}")
-    return save_figure(fig, path)
+def _pick(ev: pd.DataFrame, seed: int, n: int) -> list[str]:
+    """Up to ``n`` events, the truth-detectable ones first (they are the informative maps)."""
+    det = sorted(ev.loc[ev["truth_detectable"] == 1, "event_id"])
+    rest = sorted(ev.loc[ev["truth_detectable"] != 1, "event_id"])
+    rng = event_rng(seed, "event-maps", "choice")
+    det = list(rng.permutation(det))
+    return sorted(det[:n] + list(rng.permutation(rest))[: max(0, n - len(det[:n]))])
 
 
-def plot_error_vs(pred: pd.DataFrame, task: str, column: str, path: Path) -> str:
-    err, label = abs_error(pred, task)
-    fig, ax = plt.subplots(figsize=(4.5, 3.5), layout="constrained")
-    ax.scatter(pred[column].to_numpy(float), err, s=6, alpha=0.5)
-    ax.set_xlabel(column)
-    ax.set_ylabel(label)
-    return save_figure(fig, path)
-
-
-def plot_event_maps(pred: pd.DataFrame, path: Path, seed: int, max_events: int = 4) -> str:
-    """Patch outlines, per-patch predicted epicentres, their geometric median and the true epicentre."""
-    ev = combine_events(pred, "epicentre")
-    ids = sorted(ev["event_id"])
-    if len(ids) > max_events:
-        ids = sorted(event_rng(seed, "event-maps", "choice").choice(ids, size=max_events, replace=False))
-    fig, axes = plt.subplots(1, len(ids), figsize=(4 * len(ids), 4), squeeze=False, layout="constrained")
-    for ax, eid in zip(axes[0], ids):
-        g = pred[pred["event_id"] == eid]
-        for _, r in g.iterrows():
+def plot_event_maps(preds: pd.DataFrame, ev: pd.DataFrame, path: Path, seed: int, max_events: int = 6,
+                    weight_power: float = 2.0) -> str:
+    """Maps of test events with the detection weights (module docstring)."""
+    ids = _pick(ev, seed, max_events)
+    ncol = min(3, max(len(ids), 1))
+    nrow = max(1, -(-len(ids) // ncol))
+    fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 4.0 * nrow), squeeze=False, layout="constrained")
+    cmap = plt.get_cmap("viridis")
+    for ax, eid in zip(axes.ravel(), ids):
+        g = preds[preds["event_id"] == eid]
+        e = ev[ev["event_id"] == eid].iloc[0]
+        if "weight" in g:  # the set model's attention
+            w = g["weight"].to_numpy(float) / max(float(g["weight"].sum()), 1e-12)
+        else:
+            w = patch_weights(g["p_signal"].to_numpy(float), weight_power)
+        for (_, r), wk in zip(g.iterrows(), w / max(w.max(), 1e-12)):
             lats = [r[f"corner_{c}_lat"] for c in CORNERS + ("00",)]
             lons = [r[f"corner_{c}_lon"] for c in CORNERS + ("00",)]
-            ax.plot(lons, lats, color="0.6", lw=0.6)
-        ax.scatter(g["pred_epicenter_lon"], g["pred_epicenter_lat"], s=8, color="tab:blue", alpha=0.6, label="patch predictions")
-        e = ev[ev["event_id"] == eid].iloc[0]
-        ax.scatter([e["epicenter_lon"]], [e["epicenter_lat"]], marker="*", s=160, color="tab:red", label="true epicentre")
-        ax.scatter([e["pred_epicenter_lon"]], [e["pred_epicenter_lat"]], marker="X", s=90, color="k", label="event estimate")
-        ax.set_title(f"{eid}: {e['error_km']:.1f} km", fontsize=9)
+            ax.fill(lons, lats, color=cmap(wk), alpha=0.25 + 0.5 * wk, lw=0)
+            ax.plot(lons, lats, color="0.6", lw=0.4)
+        if "pred_epicenter_lon" in g:
+            ax.scatter(g["pred_epicenter_lon"], g["pred_epicenter_lat"], s=4 + 120 * w / max(w.max(), 1e-12), color="tab:blue",
+                       alpha=0.6, label="patch predictions (size = weight)")
+        ax.scatter([e["baseline_lon"]], [e["baseline_lat"]], marker="s", s=40, facecolor="none", edgecolor="0.3", label="patch-centre baseline")
+        ax.scatter([e["true_lon"]], [e["true_lat"]], marker="*", s=180, color="tab:red", label="true epicentre")
+        ax.scatter([e["pred_lon"]], [e["pred_lat"]], marker="X", s=90, color="k", label="answer")
+        if np.isfinite(e.get("epicentre_r95_km", np.nan)):
+            t = np.linspace(0, 2 * np.pi, 90)
+            r = float(e["epicentre_r95_km"]) / KM_PER_DEG
+            ax.plot(e["pred_lon"] + r * np.cos(t) / max(np.cos(np.radians(e["pred_lat"])), 0.1), e["pred_lat"] + r * np.sin(t),
+                    "k:", lw=0.8)
+        flag = "fallback" if int(e["fallback"]) else f"p={e['p_detectable']:.2f}"
+        ax.set_title(f"{eid}  Mw {e['true_magnitude']:.1f}  SNR {e['truth_snr']:.1f}\n{e['error_km']:.1f} km ({flag}), "
+                     f"Mw {e['pred_magnitude']:.2f}", fontsize=8)
         ax.set_xlabel("longitude (deg)")
         ax.set_ylabel("latitude (deg)")
-        ax.set_aspect(1.0 / max(np.cos(np.radians(float(e["epicenter_lat"]))), 0.1))
-    axes[0][0].legend(fontsize=7, loc="best")
+        ax.set_aspect(1.0 / max(np.cos(np.radians(float(e["true_lat"]))), 0.1))
+    for ax in axes.ravel()[len(ids):]:
+        ax.axis("off")
+    if ids:
+        axes[0][0].legend(fontsize=6, loc="best")
     return save_figure(fig, path)
 
 
-def plot_run(pred: pd.DataFrame, task: str, out_dir: Path, history: pd.DataFrame, seed: int) -> list[str]:
+def plot_errors(ev: pd.DataFrame, path: Path) -> str:
+    """Event errors of the answer and of the baselines against the truth SNR."""
+    fig, ax = plt.subplots(1, 2, figsize=(9, 3.6), layout="constrained")
+    snr = np.clip(ev["truth_snr"].to_numpy(float), 1e-2, None)
+    ax[0].scatter(snr, ev["baseline_error_km"], s=12, color="0.6", label="patch centre")
+    ax[0].scatter(snr, ev["error_km"], s=12, color="tab:blue", label="answer")
+    ax[0].set_ylabel("epicentre error (km)")
+    ax[1].scatter(snr, np.abs(ev["baseline_magnitude_error"]), s=12, color="0.6", label="training mean")
+    ax[1].scatter(snr, np.abs(ev["magnitude_error"]), s=12, color="tab:blue", label="answer")
+    ax[1].set_ylabel("|Mw error|")
+    for a in ax:
+        a.set_xscale("log")
+        a.axvline(FACTOR, color="k", ls="--", lw=0.8)
+        a.set_xlabel("truth peak |LOS| / turbulence std")
+        a.legend(fontsize=7)
+    return save_figure(fig, path)
+
+
+def plot_magnitude(ev: pd.DataFrame, path: Path) -> str:
+    fig, ax = plt.subplots(figsize=(4.2, 4), layout="constrained")
+    fb = ev["fallback"].to_numpy(int) == 1
+    ax.scatter(ev.loc[~fb, "true_magnitude"], ev.loc[~fb, "pred_magnitude"], s=14, label="answered")
+    ax.scatter(ev.loc[fb, "true_magnitude"], ev.loc[fb, "pred_magnitude"], s=14, marker="x", color="0.5", label="fallback")
+    both = np.r_[ev["true_magnitude"].to_numpy(float), ev["pred_magnitude"].to_numpy(float)]
+    if both.size:
+        lo, hi = np.nanmin(both), np.nanmax(both)
+        ax.plot([lo, hi], [lo, hi], "k--", lw=0.8)
+    ax.set_xlabel("true Mw")
+    ax.set_ylabel("predicted Mw")
+    ax.legend(fontsize=7)
+    return save_figure(fig, path)
+
+
+def plot_run(preds: pd.DataFrame, ev: pd.DataFrame, out_dir: Path, history: pd.DataFrame, seed: int) -> list[str]:
     """All figures of one run in ``out_dir``; returns their file names."""
     out_dir = Path(out_dir)
     names = [plot_curves(history, out_dir / "curves.png")]
-    if len(pred) == 0:
+    if not len(ev):
         return names
-    if task != "detection":
-        targets = {"epicentre": ["east_km", "north_km"], "magnitude": ["magnitude"], "distance": ["distance_km"]}[task]
-        names.append(plot_pred_vs_true(pred, targets, out_dir / "pred_vs_true.png"))
-    names.append(plot_error_vs(pred, task, "distance_km", out_dir / "error_vs_distance.png"))
-    names.append(plot_error_vs(pred, task, "magnitude", out_dir / "error_vs_magnitude.png"))
-    if task == "epicentre" and all(f"corner_{c}_lat" in pred.columns for c in CORNERS):
-        names.append(plot_event_maps(pred, out_dir / "event_maps.png", seed))
+    if len(preds) and "p_signal" in preds:
+        names.append(plot_event_maps(preds, ev, out_dir / "event_maps.png", seed))
+    names.append(plot_errors(ev, out_dir / "errors.png"))
+    names.append(plot_magnitude(ev, out_dir / "magnitude.png"))
     return names

@@ -1,126 +1,295 @@
-"""Learning tasks: which targets a task predicts, how they are standardised and which loss trains them.
+"""Learning tasks as objects: each holds its loss, patch outputs, event combination, metrics, report rows.
 
-| task | targets (dataset keys) | outputs | loss |
-|---|---|---|---|
-| ``distance`` | ``distance_km`` (great circle, patch centre -> epicentre) | 1 | MSE on standardised target |
-| ``epicentre`` | ``east_km``, ``north_km`` (epicentre offset from the patch centre, azimuthal equidistant) | 2 | MSE |
-| ``magnitude`` | ``magnitude`` | 1 | MSE + lambda * margin ranking (:mod:`quakesar.learning.losses`) |
-| ``detection`` | ``deformation`` (0/1 label column of the patches) | 1 logit | binary cross-entropy |
+| task | patch target | patch loss (rows) | event answer | event metrics (vs baseline) |
+|---|---|---|---|---|
+| ``detection`` | ``signal``: peak truth LOS in the window >= 3 x turbulence std | BCE (all) | ``p_detectable`` | ROC AUC, accuracy, Brier (vs the training prevalence) |
+| ``epicentre`` | ``epi_u, epi_v``: epicentre in the patch's image frame | smooth L1 (signal rows) | weighted geometric median | median km, within 20 km, paired difference (vs patch centre) |
+| ``magnitude`` | ``mw`` | MSE + lambda x margin ranking between events (signal rows) | weighted mean | MAE, paired difference (vs training mean) |
+| ``distance`` | ``distance_km`` (derived from the offset head) | none | - | MAE on signal patches (vs training mean) |
 
-Regression targets are standardised with the mean/std of the **training split** only (z = (y - mean)/std);
-the ranking margin is given in target units (magnitude) and divided by the training std so that it
-keeps its meaning. Rows whose target is missing (NaN, e.g. a deformation label without truth) are
-masked out of the loss.
+Every event metric is given for all test events and for the truth-detectable and undetectable ones
+(:mod:`quakesar.detectability`), with 95 % bootstrap CIs over events; "paired difference" is the mean of
+the per-event differences (model error - baseline error) with its bootstrap CI: a CI below zero means the
+model beats the baseline on these events. The estimators (:mod:`quakesar.learning.train` for the gated
+patch model, :mod:`quakesar.learning.setmodel` for the event-set model) produce the same event table,
+so the tasks evaluate and report both the same way.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
 
+from quakesar.geodesy import haversine_km, polar_to_latlon
+from quakesar.learning.bootstrap import bootstrap_ci, mean_abs, median, p90
+from quakesar.learning.event_level import geometric_median_latlon
 from quakesar.learning.losses import magnitude_loss
+from quakesar.patches.geometry import CORNERS, axis_vectors
+
+STRATA = ("all", "detectable", "undetectable")
+WITHIN_KM = 20.0
+OFFSET_HUBER_BETA = 0.1
 
 
 @dataclass(frozen=True)
-class TaskSpec:
-    """A learning task: its name, the dataset target keys it predicts and its kind."""
+class LossContext:
+    """What the losses need beyond a batch: target scaling, ranking settings and the loss weights."""
 
-    name: str
-    targets: tuple[str, ...]
-    kind: str  # "regression" or "binary"
+    mw_mean: float
+    mw_std: float
+    ranking_lambda: float = 0.0
+    ranking_margin: float = 0.05
+    weights: dict[str, float] = field(default_factory=dict)
 
     @property
-    def num_outputs(self) -> int:
-        return len(self.targets)
-
-
-TASKS: dict[str, TaskSpec] = {
-    "distance": TaskSpec("distance", ("distance_km",), "regression"),
-    "epicentre": TaskSpec("epicentre", ("east_km", "north_km"), "regression"),
-    "magnitude": TaskSpec("magnitude", ("magnitude",), "regression"),
-    "detection": TaskSpec("detection", ("deformation",), "binary"),
-}
-
-
-def get_task(name: str) -> TaskSpec:
-    """The :class:`TaskSpec` of ``name`` (clear error for an unknown task)."""
-    try:
-        return TASKS[name]
-    except KeyError:
-        raise ValueError(f"unknown task {name!r}; expected one of {', '.join(TASKS)}") from None
+    def margin_z(self) -> float:
+        return self.ranking_margin / self.mw_std
 
 
 @dataclass(frozen=True)
-class TargetScaler:
-    """Per-target standardisation ``z = (y - mean) / std`` fitted on the training split."""
+class Bootstrap:
+    """Bootstrap settings shared by every metric of a run."""
 
-    mean: tuple[float, ...]
-    std: tuple[float, ...]
+    n: int
+    seed: int
 
-    @classmethod
-    def identity(cls, n: int) -> "TargetScaler":
-        return cls((0.0,) * n, (1.0,) * n)
-
-    @classmethod
-    def fit(cls, index: pd.DataFrame, spec: TaskSpec, index_csv: str | Path = "index.csv") -> "TargetScaler":
-        """Fit on the rows of ``index`` with ``split == "train"`` (identity for binary tasks)."""
-        if spec.kind != "regression":
-            return cls.identity(spec.num_outputs)
-        train = index[index["split"] == "train"]
-        if train.empty:
-            raise ValueError(f"{index_csv}: no row with split == 'train'; cannot fit target statistics")
-        means, stds = [], []
-        for t in spec.targets:
-            if t not in train.columns:
-                raise ValueError(f"{index_csv}: column {t!r} needed by task {spec.name!r} is missing")
-            v = pd.to_numeric(train[t], errors="coerce").to_numpy(float)
-            v = v[np.isfinite(v)]
-            if v.size == 0:
-                raise ValueError(f"{index_csv}: column {t!r} has no finite value in the training split")
-            sd = float(v.std())
-            means.append(float(v.mean()))
-            stds.append(sd if sd > 1e-12 else 1.0)
-        return cls(tuple(means), tuple(stds))
-
-    def to_dict(self) -> dict[str, list[float]]:
-        return {"mean": list(self.mean), "std": list(self.std)}
-
-    def transform(self, y: torch.Tensor) -> torch.Tensor:
-        m = torch.as_tensor(self.mean, dtype=y.dtype, device=y.device)
-        s = torch.as_tensor(self.std, dtype=y.dtype, device=y.device)
-        return (y - m) / s
-
-    def inverse(self, z: np.ndarray) -> np.ndarray:
-        return np.asarray(z, float) * np.asarray(self.std) + np.asarray(self.mean)
+    def ci(self, values: np.ndarray, stat: Callable[[np.ndarray], float], purpose: str) -> dict[str, float]:
+        return bootstrap_ci(np.asarray(values, float), stat, self.n, self.seed, purpose)
 
 
-def stack_targets(targets: dict[str, torch.Tensor], spec: TaskSpec) -> torch.Tensor:
-    """The task's targets from a batch's target dict as ``[B, num_outputs]`` float."""
-    missing = [t for t in spec.targets if t not in targets]
-    if missing:
-        raise KeyError(f"task {spec.name!r}: the dataset yielded no target {missing} (has {sorted(targets)})")
-    return torch.stack([targets[t].reshape(-1).float() for t in spec.targets], dim=1)
+def strata(ev: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The event table split by truth detectability (the ``truth_detectable`` column)."""
+    det = ev["truth_detectable"].astype(bool) if len(ev) else pd.Series([], dtype=bool)
+    return {"all": ev, "detectable": ev[det], "undetectable": ev[~det]}
 
 
-def task_loss(spec: TaskSpec, out: torch.Tensor, z: torch.Tensor, ranking_lambda: float = 0.0, margin_z: float = 0.0) -> tuple[torch.Tensor, dict[str, float]]:
-    """Loss of one batch: ``out`` model outputs and ``z`` standardised targets, both ``[B, k]``.
+def fraction(v: np.ndarray) -> float:
+    return float(np.mean(v)) if len(v) else float("nan")
 
-    Rows with a missing (NaN) target are dropped; a batch with none left gives a zero loss.
-    """
-    out = out.float()
-    keep = torch.isfinite(z).all(dim=1)
-    out, z = out[keep], z[keep]
-    if out.shape[0] == 0:
-        return out.sum() * 0.0, {}
-    if spec.kind == "binary":
-        loss = F.binary_cross_entropy_with_logits(out, z)
+
+def fmt_ci(d: dict[str, Any] | None, digits: int = 3) -> str:
+    """``value [low, high]`` (or the value, or n/a)."""
+    if not d or d.get("value") is None or not np.isfinite(d["value"]):
+        return "n/a"
+    lo, hi = d.get("ci_low"), d.get("ci_high")
+    if lo is None or hi is None or not np.isfinite(lo):
+        return f"{d['value']:.{digits}g}"
+    return f"{d['value']:.{digits}g} [{lo:.{digits}g}, {hi:.{digits}g}]"
+
+
+def fmt_num(v: Any, digits: int = 3) -> str:
+    """A number with ``digits`` significant digits, or n/a (None/NaN, as metrics.json stores them)."""
+    return "n/a" if v is None or not np.isfinite(float(v)) else f"{float(v):.{digits}g}"
+
+
+class Task:
+    """Base class: a task contributes nothing unless it overrides a hook."""
+
+    name = ""
+    title = ""
+
+    def patch_loss(self, out: dict[str, torch.Tensor], batch: dict[str, torch.Tensor], ctx: LossContext
+                   ) -> tuple[torch.Tensor | None, dict[str, float]]:
+        return None, {}
+
+    def patch_columns(self, table: pd.DataFrame, out: dict[str, np.ndarray], ctx: LossContext) -> dict[str, np.ndarray]:
+        return {}
+
+    def combine(self, g: pd.DataFrame, w: np.ndarray) -> dict[str, Any]:
+        return {}
+
+    def metrics(self, ev: pd.DataFrame, patches: pd.DataFrame, boot: Bootstrap, prior: dict[str, Any]) -> dict[str, Any]:
+        return {}
+
+    def report_rows(self, metrics: dict[str, Any], head: dict[str, Any]) -> list[dict[str, Any]]:
+        return []
+
+
+class DetectionTask(Task):
+    name, title = "detection", "signal detection (patch) and detectability verdict (event)"
+
+    def patch_loss(self, out, batch, ctx):
+        loss = F.binary_cross_entropy_with_logits(out["logit"].float(), batch["signal"].float())
         return loss, {"bce": float(loss.detach())}
-    if spec.name == "magnitude":
-        return magnitude_loss(out[:, 0], z[:, 0], ranking_lambda, margin_z)
-    loss = F.mse_loss(out, z)
-    return loss, {"mse": float(loss.detach())}
+
+    def patch_columns(self, table, out, ctx):
+        return {"p_signal": 1.0 / (1.0 + np.exp(-np.asarray(out["logit"], float)))}
+
+    def combine(self, g, w):
+        return {"p_detectable_raw": float(g["p_signal"].max())}
+
+    def metrics(self, ev, patches, boot, prior):
+        from quakesar.learning.evaluate import detection_metrics
+
+        y = ev["truth_detectable"].to_numpy(float)
+        p = ev["p_detectable"].to_numpy(float)
+        prev = float(prior.get("detectable_fraction", np.nan))
+        res = {"event": detection_metrics(y, p), "flagged_undetectable": fraction(ev["fallback"].to_numpy(float)),
+               "brier": float(np.mean((p - y) ** 2)) if len(y) else float("nan"),
+               "baseline_prevalence": {"value": prev, "brier": float(np.mean((prev - y) ** 2)) if len(y) else float("nan")}}
+        if len(patches) and patches["signal"].notna().any():
+            ok = patches["signal"].notna()
+            res["patch"] = detection_metrics(patches.loc[ok, "signal"].to_numpy(float), patches.loc[ok, "p_signal"].to_numpy(float))
+        return res
+
+    def report_rows(self, m, head):
+        e = m["event"]
+        return [{**head, "task": self.name, "stratum": "all", "method": "model",
+                 "metric": "event ROC AUC / accuracy / Brier",
+                 "value": f"{fmt_num(e['roc_auc'])} / {fmt_num(e['accuracy'])} / {fmt_num(m['brier'])}",
+                 "baseline": f"prevalence {fmt_num(m['baseline_prevalence']['value'], 2)}: Brier {fmt_num(m['baseline_prevalence']['brier'])}",
+                 "n_events": e["n"]}]
+
+
+class EpicentreTask(Task):
+    name, title = "epicentre", "epicentre (km)"
+
+    def patch_loss(self, out, batch, ctx):
+        sig = batch["signal"] > 0.5
+        if not bool(sig.any()):
+            return out["uv"].sum() * 0.0, {"offset": 0.0}
+        loss = F.smooth_l1_loss(out["uv"][sig].float(), batch["uv"][sig].float(), beta=OFFSET_HUBER_BETA)
+        return loss, {"offset": float(loss.detach())}
+
+    def patch_columns(self, table, out, ctx):
+        uv = np.asarray(out["uv"], float).reshape(-1, 2)
+        basis = patch_axes(table)
+        en = np.einsum("nij,nj->ni", basis, uv)
+        la, lo = polar_to_latlon(table["center_lat"].to_numpy(float), table["center_lon"].to_numpy(float), en[:, 0] * 1000.0,
+                                 en[:, 1] * 1000.0)
+        cols = {"pred_u": uv[:, 0], "pred_v": uv[:, 1], "pred_epicenter_lat": la, "pred_epicenter_lon": lo,
+                "pred_distance_km": np.hypot(en[:, 0], en[:, 1])}
+        if table["epicenter_lat"].notna().any():
+            cols["error_km"] = haversine_km(table["epicenter_lat"].to_numpy(float), table["epicenter_lon"].to_numpy(float), la, lo)
+        return cols
+
+    def combine(self, g, w):
+        la, lo = geometric_median_latlon(g["pred_epicenter_lat"].to_numpy(), g["pred_epicenter_lon"].to_numpy(), w)
+        return {"model_lat": la, "model_lon": lo}
+
+    def metrics(self, ev, patches, boot, prior):
+        out: dict[str, Any] = {}
+        for s, e in strata(ev).items():
+            err, base = e["error_km"].to_numpy(float), e["baseline_error_km"].to_numpy(float)
+            r = e["epicentre_r95_km"].to_numpy(float)
+            out[s] = {"n": int(len(e)), "error_km_median": boot.ci(err, median, f"epicentre median {s}"),
+                      "error_km_mean": boot.ci(err, np.mean, f"epicentre mean {s}"),
+                      "error_km_p90": boot.ci(err, p90, f"epicentre p90 {s}"),
+                      f"within_{WITHIN_KM:g}km": boot.ci((err <= WITHIN_KM).astype(float), np.mean, f"epicentre within {s}"),
+                      "baseline_patch_centre": {"error_km_median": boot.ci(base, median, f"epicentre baseline median {s}"),
+                                                f"within_{WITHIN_KM:g}km": fraction(base <= WITHIN_KM)},
+                      "paired_difference_km": boot.ci(err - base, np.mean, f"epicentre paired {s}"),
+                      "paired_difference_km_median": boot.ci(err - base, median, f"epicentre paired median {s}"),
+                      "coverage_r95": fraction(err <= r)}
+        return out
+
+    def report_rows(self, m, head):
+        rows = []
+        for s in STRATA:
+            d = m[s]
+            if not d["n"]:
+                continue
+            rows.append({**head, "task": self.name, "stratum": s, "method": "model", "metric": "median error km",
+                         "value": fmt_ci(d["error_km_median"]),
+                         "baseline": f"patch centre {fmt_ci(d['baseline_patch_centre']['error_km_median'])}",
+                         "paired_difference": fmt_ci(d["paired_difference_km"]),
+                         f"within_{WITHIN_KM:g}km": fmt_ci(d[f"within_{WITHIN_KM:g}km"], 2), "coverage_95": fmt_num(d["coverage_r95"], 2),
+                         "n_events": d["n"]})
+        return rows
+
+
+class MagnitudeTask(Task):
+    name, title = "magnitude", "moment magnitude (Mw)"
+
+    def patch_loss(self, out, batch, ctx):
+        sig = batch["signal"] > 0.5
+        if not bool(sig.any()):
+            return out["mw"].sum() * 0.0, {"mse": 0.0, "ranking": 0.0}
+        z = (batch["mw"][sig].float() - ctx.mw_mean) / ctx.mw_std
+        return magnitude_loss(out["mw"][sig].float(), z, ctx.ranking_lambda, ctx.margin_z, groups=batch["event"][sig])
+
+    def patch_columns(self, table, out, ctx):
+        mw = np.asarray(out["mw"], float) * ctx.mw_std + ctx.mw_mean
+        return {"pred_mw": mw}
+
+    def combine(self, g, w):
+        return {"model_magnitude": float(np.sum(w * g["pred_mw"].to_numpy(float)))}
+
+    def metrics(self, ev, patches, boot, prior):
+        out: dict[str, Any] = {}
+        for s, e in strata(ev).items():
+            err, base = e["magnitude_error"].to_numpy(float), e["baseline_magnitude_error"].to_numpy(float)
+            lo, hi, t = e["pred_magnitude_lo"].to_numpy(float), e["pred_magnitude_hi"].to_numpy(float), e["true_magnitude"].to_numpy(float)
+            out[s] = {"n": int(len(e)), "mae": boot.ci(err, mean_abs, f"magnitude mae {s}"),
+                      "median_abs_error": boot.ci(np.abs(err), median, f"magnitude median ae {s}"),
+                      "bias": float(np.mean(err)) if len(err) else float("nan"),
+                      "baseline_training_mean": {"value": prior.get("mw_mean"), "mae": boot.ci(base, mean_abs, f"magnitude baseline {s}")},
+                      "paired_difference": boot.ci(np.abs(err) - np.abs(base), np.mean, f"magnitude paired {s}"),
+                      "coverage_95": fraction((t >= lo) & (t <= hi))}
+        return out
+
+    def report_rows(self, m, head):
+        rows = []
+        for s in STRATA:
+            d = m[s]
+            if not d["n"]:
+                continue
+            rows.append({**head, "task": self.name, "stratum": s, "method": "model", "metric": "MAE (Mw)",
+                         "value": fmt_ci(d["mae"]), "baseline": f"training mean {fmt_ci(d['baseline_training_mean']['mae'])}",
+                         "paired_difference": fmt_ci(d["paired_difference"]), "coverage_95": fmt_num(d["coverage_95"], 2),
+                         "n_events": d["n"]})
+        return rows
+
+
+class DistanceTask(Task):
+    """Epicentral distance of a patch: ``|B (u, v)|`` from the offset head (no head of its own)."""
+
+    name, title = "distance", "epicentral distance of signal patches (km)"
+
+    def metrics(self, ev, patches, boot, prior):
+        from quakesar.learning.evaluate import regression_metrics
+
+        sig = patches[patches["signal"] == 1] if "signal" in patches else patches.iloc[:0]
+        if not len(sig) or "pred_distance_km" not in sig:
+            return {"n": 0}
+        per_event = (sig.assign(ae=np.abs(sig["pred_distance_km"] - sig["distance_km"])).groupby("event_id")["ae"].mean())
+        base = float(prior.get("signal_distance_mean_km", np.nan))
+        base_ev = sig.assign(ae=np.abs(base - sig["distance_km"])).groupby("event_id")["ae"].mean()
+        return {"n": int(len(per_event)), "patch": regression_metrics(sig["distance_km"], sig["pred_distance_km"]),
+                "event_mae_km": boot.ci(per_event.to_numpy(), np.mean, "distance event mae"),
+                "baseline_training_mean": {"value": base, "event_mae_km": boot.ci(base_ev.to_numpy(), np.mean, "distance baseline")}}
+
+    def report_rows(self, m, head):
+        if not m.get("n"):
+            return []
+        return [{**head, "task": self.name, "stratum": "signal patches", "method": "model", "metric": "MAE km (per event)",
+                 "value": fmt_ci(m["event_mae_km"]), "baseline": f"training mean {fmt_ci(m['baseline_training_mean']['event_mae_km'])}",
+                 "n_events": m["n"]}]
+
+
+TASKS: dict[str, Task] = {t.name: t for t in (DetectionTask(), EpicentreTask(), MagnitudeTask(), DistanceTask())}
+TRAINED = ("detection", "epicentre", "magnitude")
+
+
+def get_tasks(names: list[str] | tuple[str, ...]) -> list[Task]:
+    """Task objects of ``names`` (``detection`` is required: the event answer is detection-weighted)."""
+    unknown = [n for n in names if n not in TASKS]
+    if unknown:
+        raise ValueError(f"train.tasks: unknown task(s) {unknown}; expected a subset of {list(TASKS)}")
+    if "detection" not in names:
+        raise ValueError("train.tasks: 'detection' is required (the event answer is weighted by the detection probability)")
+    out = [TASKS[n] for n in names]
+    if "epicentre" in names and "distance" not in names:
+        out.append(TASKS["distance"])
+    return out
+
+
+def patch_axes(table: pd.DataFrame) -> np.ndarray:
+    """``[N, 2, 2]`` half-width axis vectors (km) of each patch from its corners (image frame -> east/north)."""
+    corners = {k: (table[f"corner_{k}_lat"].to_numpy(float), table[f"corner_{k}_lon"].to_numpy(float)) for k in CORNERS}
+    return axis_vectors(corners, table["center_lat"].to_numpy(float), table["center_lon"].to_numpy(float))

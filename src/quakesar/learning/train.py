@@ -1,57 +1,60 @@
-"""Training of one run: ``results/models/{task}/{model}/{run}/`` (docs/architecture.md "Models").
+"""Training of the gated multi-task patch model: ``results/models/gated/{model}/{run}/``.
 
-Design (docs/learning.md):
+Data (:mod:`quakesar.learning.data`): training patches are the full pipeline's train split plus the
+training-data tier; validation and test patches are the full pipeline's val and test events only,
+all their patches. Each epoch draws every signal-bearing training patch and
+``train.negatives_per_positive`` times as many others (:func:`quakesar.learning.data.epoch_items`).
 
-* **Seeds**: the weights are initialised from ``derived_seed(seed, "init", task, model)`` (not from
-  lambda, so the ranking ablation compares identically initialised models), the training order of
-  epoch ``e`` from ``derived_seed(seed, "shuffle", e)`` and data-loader workers from
-  ``derived_seed(seed, "worker", e)`` + worker id (:mod:`quakesar.rng`).
-* **Optimisation**: AdamW (Loshchilov & Hutter 2019), scheduler ``cosine`` | ``exponential``
-  (gamma 0.95, as the reference thesis) | ``onecycle`` (Smith & Topin 2019, stepped per batch) |
-  ``none``; automatic mixed precision only on CUDA (``train.amp``).
-* **Selection**: after every epoch the validation split is scored with a lambda-independent
-  criterion (mean absolute error in target units; the mean Euclidean offset error in km for the
-  epicentre; BCE for detection); the best epoch is saved to ``checkpoint.pt`` and the test split is
-  predicted with it (never with the last epoch). Early stopping after ``train.patience`` epochs
-  without improvement (0 disables it).
-* **Resume**: ``last.pt`` (model, optimiser, scheduler, AMP scaler, epoch, best score, patience
-  counter, history, torch RNG state, a fingerprint of the run settings) is written atomically after
-  every epoch; a rerun with the same fingerprint continues after the last completed epoch and ends
-  with the same weights as an uninterrupted run.
-  The best weights are also kept in ``last.pt`` so that ``checkpoint.pt`` is restored if a
-  workflow manager deleted it with the outputs of the interrupted job.
-* **Batches of one**: the last training batch is dropped only when it would hold exactly one
-  sample of a larger split (batch-norm layers cannot normalise a single 1x1 feature map); the
-  ranking loss itself handles a batch of one (no pair, zero term).
+Loss (:mod:`quakesar.learning.tasks`): ``w_det BCE + w_epi smoothL1(uv) + w_mag (MSE + lambda MR)``, the
+last two on signal-bearing patches only, the ranking pairs between different events.
+
+Design:
+
+* **Seeds**: initial weights from ``derived_seed(seed, "init", model)`` (independent of lambda, so the
+  ranking ablation's twins start identical), epoch ``e``'s negatives, order and augmentation draws from
+  ``derived_seed(seed, purpose, e)`` (:mod:`quakesar.rng`). Same settings and data: same weights.
+* **Optimisation**: AdamW (Loshchilov & Hutter 2019), scheduler ``cosine`` | ``exponential`` (gamma 0.95) |
+  ``onecycle`` (Smith & Topin 2019, per batch) | ``none``; automatic mixed precision only on CUDA
+  (``train.amp``, float16 autocast + gradient scaling).
+* **Model selection on the validation event metric** (:func:`quakesar.learning.evaluate.validation_score`)
+  after every epoch: the best epoch is ``checkpoint.pt``; the test events are answered with it, never with
+  the last epoch. Early stopping after ``train.patience`` epochs without improvement (0: off).
+* **Resume**: ``last.pt`` (model, optimiser, scheduler, AMP scaler, epoch, best score and weights,
+  patience counter, history, RNG state, and a fingerprint of the settings *and the data*) after every
+  epoch. A re-run with the same fingerprint continues after the last completed epoch and ends with the
+  weights of an uninterrupted run; with another fingerprint (a catalog update, a new training tier,
+  other settings) it starts afresh. Every output is rewritten either way.
 """
 
 from __future__ import annotations
 
 import csv
-import functools
 import hashlib
 import io
 import json
 import logging
 import random
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
-from torch.utils.data import DataLoader, Dataset
 
 from quakesar.atomic import atomic_path, dumps_json, write_json, write_text
-from quakesar.learning.evaluate import build_predictions, evaluate_predictions
-from quakesar.learning.models import build_model
-from quakesar.learning.tasks import TargetScaler, TaskSpec, get_task, stack_targets, task_loss
-from quakesar.rng import derived_seed
+from quakesar.learning.data import (INPUT_CHANNELS, InputNorm, PatchArrays, arrays, augment_batch, data_fingerprint, epoch_items,
+                                    load_table, model_input)
+from quakesar.learning.evaluate import (answer, evaluate, event_table, events_csv_frame, patch_predictions, validation_score)
+from quakesar.learning.models import PatchNet
+from quakesar.learning.tasks import Bootstrap, LossContext, Task, get_tasks
+from quakesar.rng import derived_seed, event_rng
 
 log = logging.getLogger("quakesar.learning.train")
 
-HISTORY_FIELDS = ("epoch", "lr", "train_loss", "train_mse", "train_ranking", "val_loss", "val_score", "best", "seconds")
+HISTORY_FIELDS = ("epoch", "lr", "train_loss", "bce", "offset", "mse", "ranking", "val_score", "best", "items", "seconds")
+ESTIMATOR = "gated"
 
 
 class TrainingInterrupted(RuntimeError):
@@ -90,39 +93,8 @@ def seed_everything(seed: int) -> None:
     torch.backends.cudnn.benchmark = False
 
 
-def _seed_worker(worker_id: int, base: int) -> None:
-    seed_everything((base + worker_id) % 2**32)
-
-
-def make_loader(ds: Dataset, batch_size: int, shuffle: bool, num_workers: int, seed: int, epoch: int) -> DataLoader:
-    """A deterministic loader: order and worker seeds derive from ``seed`` and ``epoch``."""
-    n = len(ds)  # type: ignore[arg-type]
-    g = torch.Generator()
-    g.manual_seed(derived_seed(seed, "shuffle", str(epoch)))
-    drop_last = bool(shuffle and n > 1 and n % batch_size == 1)
-    return DataLoader(ds, batch_size=batch_size, shuffle=shuffle, generator=g, num_workers=num_workers, drop_last=drop_last,
-                      worker_init_fn=functools.partial(_seed_worker, base=derived_seed(seed, "worker", str(epoch))),
-                      persistent_workers=False)
-
-
-def _unpack(batch: Any) -> tuple[torch.Tensor, dict[str, torch.Tensor], torch.Tensor]:
-    if not (isinstance(batch, (list, tuple)) and len(batch) == 3 and isinstance(batch[1], dict)):
-        raise TypeError("the dataset must yield (x [C,H,W], targets dict, row int)")
-    return batch[0], batch[1], torch.as_tensor(batch[2]).reshape(-1)
-
-
-def _make_scheduler(name: str, opt: torch.optim.Optimizer, epochs: int, steps_per_epoch: int, lr: float):
-    if name == "cosine":
-        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(epochs, 1))
-    if name == "exponential":
-        return torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.95)
-    if name == "onecycle":
-        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=max(epochs * max(steps_per_epoch, 1), 2))
-    return None
-
-
 def fingerprint(obj: dict[str, Any]) -> str:
-    """SHA-256 of the canonical JSON of the settings that define a run (resume only when equal)."""
+    """SHA-256 of the canonical JSON of the settings (and data fingerprint) that define a run."""
     return hashlib.sha256(dumps_json(obj).encode()).hexdigest()
 
 
@@ -135,70 +107,104 @@ def _save_torch(path: Path, obj: dict[str, Any]) -> None:
 
 def _write_history(path: Path, history: list[dict[str, Any]]) -> None:
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=HISTORY_FIELDS, lineterminator="\n")
+    w = csv.DictWriter(buf, fieldnames=HISTORY_FIELDS, lineterminator="\n", extrasaction="ignore")
     w.writeheader()
     w.writerows(history)
     write_text(path, buf.getvalue())
 
 
-def evaluate_loader(model: torch.nn.Module, loader: DataLoader, spec: TaskSpec, scaler: TargetScaler, device: torch.device,
-                    amp: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Run ``model`` over ``loader``: (rows, outputs in target units or logits, targets in target units)."""
+@dataclass
+class RunData:
+    """The three splits of a run in memory, the training prior and the data fingerprint."""
+
+    train: PatchArrays
+    val: PatchArrays
+    test: PatchArrays
+    prior: dict[str, Any]
+    fingerprint: str
+    files: list[str]
+
+
+def training_prior(train: pd.DataFrame) -> dict[str, Any]:
+    """Statistics of the training events used by the baselines, the fallback and the target scaling."""
+    ev = train.groupby("event_id").agg(mw=("mw", "first"), snr=("snr", "max"))
+    sig = train[train["signal"] == 1]
+    if sig.empty:
+        raise ValueError("the training data hold no signal-bearing patch (signal == 1): nothing to learn the "
+                         "epicentre or the magnitude from; check patches.window, simulate settings and the catalog")
+    sd = float(sig["mw"].std())
+    return {"mw_mean": float(ev["mw"].mean()), "mw_std_events": float(ev["mw"].std()), "n_events": int(len(ev)),
+            "detectable_fraction": float((ev["snr"] >= 3.0).mean()), "signal_patches": int(len(sig)),
+            "signal_mw_mean": float(sig["mw"].mean()), "signal_mw_std": sd if sd > 1e-6 else 1.0,
+            "signal_distance_mean_km": float(sig["distance_km"].mean()) if "distance_km" in sig else float("nan")}
+
+
+def load_run_data(dataset_dir: Path, trainingset_index: Path | None) -> RunData:
+    """Read both indexes, check the splits, load every split's pixels (float16)."""
+    table = load_table(dataset_dir, trainingset_index)
+    splits = {s: table[table["split"] == s] for s in ("train", "val", "test")}
+    for s, t in splits.items():
+        if t.empty:
+            raise ValueError(f"{dataset_dir / 'index.csv'}: the {s} split holds no patch")
+    leak = set(splits["train"]["event_id"]) & (set(splits["val"]["event_id"]) | set(splits["test"]["event_id"]))
+    if leak:
+        raise ValueError(f"events {sorted(leak)[:3]} are both in training and in val/test: refusing a leaking run")
+    files = [str(Path(dataset_dir) / "index.csv")] + ([str(trainingset_index)] if trainingset_index else [])
+    return RunData(arrays(splits["train"]), arrays(splits["val"]), arrays(splits["test"]), training_prior(splits["train"]),
+                   data_fingerprint(files, table), files)
+
+
+def predict(model: PatchNet, data: PatchArrays, norm: InputNorm, device: torch.device, batch_size: int = 512,
+            amp: bool = False) -> dict[str, np.ndarray]:
+    """Model outputs (logit, uv, mw standardised, emb) for every row of ``data``, in order."""
     model.eval()
-    rows, outs, ys = [], [], []
+    outs: dict[str, list[np.ndarray]] = {"logit": [], "uv": [], "mw": [], "emb": []}
     with torch.no_grad():
-        for batch in loader:
-            x, targets, row = _unpack(batch)
+        for start in range(0, len(data), batch_size):
+            b = data.batch(np.arange(start, min(start + batch_size, len(data))))
             with torch.autocast(device_type=device.type, dtype=torch.float16, enabled=amp):
-                o = model(x.to(device, non_blocking=True))
-            rows.append(row.numpy())
-            outs.append(o.float().cpu().numpy())
-            ys.append(stack_targets(targets, spec).numpy())
-    if not rows:
-        k = spec.num_outputs
-        return np.zeros(0, int), np.zeros((0, k)), np.zeros((0, k))
-    out = np.concatenate(outs)
-    if spec.kind == "regression":
-        out = scaler.inverse(out)
-    return np.concatenate(rows).astype(int), out, np.concatenate(ys)
+                o = model(model_input(b["raw"], norm).to(device), b["aux"].to(device))
+            for k in outs:
+                outs[k].append(o[k].float().cpu().numpy())
+    return {k: (np.concatenate(v) if v else np.zeros((0,))) for k, v in outs.items()}
 
 
-def validation_score(spec: TaskSpec, out: np.ndarray, y: np.ndarray) -> float:
-    """The lambda-independent model-selection criterion (lower is better; see module doc)."""
-    ok = np.isfinite(y).all(axis=1)
-    out, y = out[ok], y[ok]
-    if len(y) == 0:
-        return float("nan")
-    if spec.kind == "binary":
-        p = np.clip(1.0 / (1.0 + np.exp(-out[:, 0])), 1e-7, 1 - 1e-7)
-        return float(-np.mean(y[:, 0] * np.log(p) + (1 - y[:, 0]) * np.log(1 - p)))
-    if spec.name == "epicentre":
-        return float(np.mean(np.hypot(out[:, 0] - y[:, 0], out[:, 1] - y[:, 1])))
-    return float(np.mean(np.abs(out - y)))
+def _make_scheduler(name: str, opt: torch.optim.Optimizer, epochs: int, steps_per_epoch: int, lr: float):
+    if name == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(epochs, 1))
+    if name == "exponential":
+        return torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.95)
+    if name == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=max(epochs * max(steps_per_epoch, 1), 2))
+    return None
 
 
-def fit(model: torch.nn.Module, spec: TaskSpec, train_ds: Dataset, val_ds: Dataset, scaler: TargetScaler, cfg: dict[str, Any], seed: int,
-        out_dir: Path, ranking_lambda: float, device: torch.device, run_fingerprint: str, stop_after_epoch: int | None = None,
+def _val_events(model: PatchNet, data: RunData, norm: InputNorm, ctx: LossContext, tasks: list[Task], cfg: dict[str, Any],
+                device: torch.device, amp: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+    out = predict(model, data.val, norm, device, amp=amp)
+    preds = patch_predictions(data.val.table, out, tasks, ctx)
+    return preds, event_table(preds, tasks, float(cfg["weight_power"]), data.prior)
+
+
+def fit(model: PatchNet, data: RunData, norm: InputNorm, ctx: LossContext, tasks: list[Task], cfg: dict[str, Any], seed: int,
+        out_dir: Path, device: torch.device, run_fingerprint: str, stop_after_epoch: int | None = None,
         progress: bool = True) -> dict[str, Any]:
-    """Train ``model`` with checkpointing, early stopping and resume; returns the training summary.
-
-    Writes ``checkpoint.pt`` (best on validation), ``last.pt``, ``history.csv`` and ``tensorboard/``
-    in ``out_dir``. ``model`` must already hold the seed-initialised weights.
-    """
+    """Train with checkpointing, selection on the validation event metric, early stopping and resume."""
     from tqdm.auto import tqdm
 
     out_dir.mkdir(parents=True, exist_ok=True)
     use_amp = bool(cfg["amp"]) and device.type == "cuda"
-    epochs = int(cfg["epochs"])
-    bs = int(cfg["batch_size"])
+    epochs, bs = int(cfg["epochs"]), int(cfg["batch_size"])
     model.to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=float(cfg["lr"]), weight_decay=float(cfg["weight_decay"]))
-    n_train = len(train_ds)  # type: ignore[arg-type]
-    steps = (n_train // bs) if (n_train > 1 and n_train % bs == 1) else -(-n_train // bs)
-    sched = _make_scheduler(cfg["scheduler"], opt, epochs, steps, float(cfg["lr"]))
-    amp_scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
-    margin_z = float(cfg["ranking_margin"]) / scaler.std[0]
-    state = {"epoch": 0, "best_score": float("inf"), "best_epoch": 0, "bad_epochs": 0, "history": [], "stopped_early": False}
+    n_pos = int((data.train.signal > 0.5).sum())
+    per_epoch = n_pos + int(round(float(cfg["negatives_per_positive"]) * max(n_pos, 1)))
+    if cfg["max_patches_per_epoch"]:
+        per_epoch = min(per_epoch, int(cfg["max_patches_per_epoch"]))
+    sched = _make_scheduler(cfg["scheduler"], opt, epochs, -(-per_epoch // bs), float(cfg["lr"]))
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    state: dict[str, Any] = {"epoch": 0, "best_score": float("inf"), "best_epoch": 0, "bad_epochs": 0, "history": [],
+                             "stopped_early": False}
     last_path, best_path = out_dir / "last.pt", out_dir / "checkpoint.pt"
     if last_path.is_file():
         ck = torch.load(last_path, map_location=device, weights_only=False)
@@ -208,169 +214,181 @@ def fit(model: torch.nn.Module, spec: TaskSpec, train_ds: Dataset, val_ds: Datas
             if sched is not None and ck.get("scheduler") is not None:
                 sched.load_state_dict(ck["scheduler"])
             if use_amp and ck.get("amp_scaler"):
-                amp_scaler.load_state_dict(ck["amp_scaler"])
+                scaler.load_state_dict(ck["amp_scaler"])
             torch.set_rng_state(ck["torch_rng"])
-            if device.type == "cuda" and ck.get("cuda_rng") is not None:
-                torch.cuda.set_rng_state_all(ck["cuda_rng"])
             state = ck["state"]
-            log.info("resuming %s after epoch %d", out_dir, state["epoch"])
+            log.info("resuming %s after epoch %d (same settings and data)", out_dir, state["epoch"])
         else:
-            log.warning("%s: last.pt belongs to other settings; training from scratch", last_path)
-    from torch.utils.tensorboard import SummaryWriter
-
-    tb = SummaryWriter(str(out_dir / "tensorboard"), purge_step=state["epoch"] + 1)
-    val_loader = make_loader(val_ds, bs, False, int(cfg["num_workers"]), seed, 0)
-    t_start = time.perf_counter()
-    n_seen = 0
+            log.warning("%s: last.pt belongs to other settings or other data; training from scratch", last_path)
+    t_start, n_seen = time.perf_counter(), 0
+    weights = ctx.weights
     try:
         while state["epoch"] < epochs and not state["stopped_early"]:
             epoch = state["epoch"] + 1
             t0 = time.perf_counter()
-            if hasattr(train_ds, "set_epoch"):
-                train_ds.set_epoch(epoch)  # type: ignore[attr-defined]
-            loader = make_loader(train_ds, bs, True, int(cfg["num_workers"]), seed, epoch)
+            items = epoch_items(data.train.signal, event_rng(seed, "train", f"negatives/{epoch}"),
+                                float(cfg["negatives_per_positive"]), cfg["max_patches_per_epoch"])
+            draws = (event_rng(seed, "train", f"augment/{epoch}").integers(0, 8, size=len(items)) if cfg["augment"]
+                     else np.zeros(len(items), np.int64))
             model.train()
-            sums: dict[str, float] = {"loss": 0.0, "mse": 0.0, "ranking": 0.0}
+            sums: dict[str, float] = {"loss": 0.0, "bce": 0.0, "offset": 0.0, "mse": 0.0, "ranking": 0.0}
             nb = 0
-            for batch in tqdm(loader, desc=f"{spec.name} epoch {epoch}/{epochs}", leave=False, disable=not progress, mininterval=2.0):
-                x, targets, _ = _unpack(batch)
-                z = scaler.transform(stack_targets(targets, spec)).to(device)
+            starts = list(range(0, len(items), bs))
+            if len(starts) > 1 and len(items) - starts[-1] == 1:
+                starts = starts[:-1]  # a last batch of one cannot be batch-normalised
+            for s0 in tqdm(starts, desc=f"gated epoch {epoch}/{epochs}", leave=False, disable=not progress, mininterval=2.0):
+                idx = items[s0:s0 + bs]
+                b = data.train.batch(idx)
+                x = model_input(b["raw"], norm)
+                x, b["uv"] = augment_batch(x, b["uv"], draws[s0:s0 + bs])
+                b = {k: v.to(device, non_blocking=True) for k, v in b.items()}
                 with torch.autocast(device_type=device.type, dtype=torch.float16, enabled=use_amp):
-                    out = model(x.to(device, non_blocking=True))
-                loss, parts = task_loss(spec, out.float(), z, ranking_lambda, margin_z)
+                    out = model(x.to(device), b["aux"])
+                loss = torch.zeros((), device=device)
+                for t in tasks:
+                    part, logs = t.patch_loss(out, b, ctx)
+                    if part is not None:
+                        loss = loss + float(weights.get(t.name, 1.0)) * part
+                        for k, v in logs.items():
+                            sums[k] = sums.get(k, 0.0) + v
                 opt.zero_grad(set_to_none=True)
-                amp_scaler.scale(loss).backward()
-                amp_scaler.step(opt)
-                amp_scaler.update()
+                scaler.scale(loss).backward()
+                scaler.step(opt)
+                scaler.update()
                 if sched is not None and cfg["scheduler"] == "onecycle":
                     sched.step()
                 sums["loss"] += float(loss.detach())
-                sums["mse"] += parts.get("mse", parts.get("bce", 0.0))
-                sums["ranking"] += parts.get("ranking", 0.0)
                 nb += 1
-                n_seen += int(x.shape[0])
+                n_seen += len(idx)
             lr_now = opt.param_groups[0]["lr"]
             if sched is not None and cfg["scheduler"] != "onecycle":
                 sched.step()
-            _, vout, vy = evaluate_loader(model, val_loader, spec, scaler, device, use_amp)
-            score = validation_score(spec, vout, vy)
-            vz = scaler.transform(torch.as_tensor(vy, dtype=torch.float32)) if spec.kind == "regression" else torch.as_tensor(vy, dtype=torch.float32)
-            vo = torch.as_tensor(vout if spec.kind == "binary" else (vout - np.asarray(scaler.mean)) / np.asarray(scaler.std), dtype=torch.float32)
-            val_loss = float(task_loss(spec, vo, vz, 0.0, margin_z)[0]) if len(vy) else float("nan")
+            _, val_ev = _val_events(model, data, norm, ctx, tasks, cfg, device, use_amp)
+            score = validation_score(val_ev)
             improved = bool(np.isfinite(score) and score < state["best_score"])
             if improved:
                 state.update(best_score=score, best_epoch=epoch, bad_epochs=0)
                 state["best_checkpoint"] = {"model": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
-                                            "epoch": epoch, "val_score": score, "fingerprint": run_fingerprint}
-                _save_torch(best_path, state["best_checkpoint"])
+                                            "epoch": epoch, "val_score": score}
             else:
                 state["bad_epochs"] += 1
-            rec = {"epoch": epoch, "lr": lr_now, "train_loss": sums["loss"] / max(nb, 1), "train_mse": sums["mse"] / max(nb, 1),
-                   "train_ranking": sums["ranking"] / max(nb, 1), "val_loss": val_loss, "val_score": score, "best": int(improved),
-                   "seconds": round(time.perf_counter() - t0, 3)}
+            rec = {"epoch": epoch, "lr": lr_now, "train_loss": sums["loss"] / max(nb, 1),
+                   **{k: sums.get(k, 0.0) / max(nb, 1) for k in ("bce", "offset", "mse", "ranking")},
+                   "val_score": score, "best": int(improved), "items": int(len(items)), "seconds": round(time.perf_counter() - t0, 3)}
             state["history"].append(rec)
-            for k in ("train_loss", "train_mse", "train_ranking", "val_loss", "val_score", "lr"):
-                tb.add_scalar(k, rec[k], epoch)
-            log.info("%s epoch %d/%d train_loss %.4f val_score %.4f%s", spec.name, epoch, epochs, rec["train_loss"], score, " *" if improved else "")
+            log.info("gated epoch %d/%d loss %.4f val_score %.4f%s (%d items, %.1f s)", epoch, epochs, rec["train_loss"], score,
+                     " *" if improved else "", len(items), rec["seconds"])
             state["epoch"] = epoch
             if int(cfg["patience"]) > 0 and state["bad_epochs"] >= int(cfg["patience"]):
                 state["stopped_early"] = True
-            _write_history(out_dir / "history.csv", state["history"])
-            _save_torch(last_path, {"model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict() if sched else None,
-                                    "amp_scaler": amp_scaler.state_dict(), "torch_rng": torch.get_rng_state(),
-                                    "cuda_rng": torch.cuda.get_rng_state_all() if device.type == "cuda" else None,
-                                    "state": state, "fingerprint": run_fingerprint})
+            _save_torch(last_path, {"model": model.state_dict(), "optimizer": opt.state_dict(),
+                                    "scheduler": sched.state_dict() if sched else None, "amp_scaler": scaler.state_dict(),
+                                    "torch_rng": torch.get_rng_state(), "state": state, "fingerprint": run_fingerprint})
             if stop_after_epoch is not None and epoch >= stop_after_epoch:
                 raise TrainingInterrupted(f"stopped after epoch {epoch} (stop_after_epoch)")
     finally:
-        tb.close()
-    if not best_path.is_file() and state.get("best_checkpoint"):
-        _save_torch(best_path, state["best_checkpoint"])  # e.g. removed by Snakemake after an interrupted job
-    if not best_path.is_file():
+        _write_history(out_dir / "history.csv", state["history"])
+    if not state.get("best_checkpoint"):
         raise RuntimeError(f"{out_dir}: no epoch produced a finite validation score; no checkpoint to evaluate")
     seconds = time.perf_counter() - t_start
-    return {"epochs_run": state["epoch"], "best_epoch": state["best_epoch"], "best_val_score": state["best_score"],
+    return {"state": state, "epochs_run": state["epoch"], "best_epoch": state["best_epoch"], "best_val_score": state["best_score"],
             "stopped_early": state["stopped_early"], "train_seconds_this_call": round(seconds, 3),
             "train_patches_per_s_this_call": round(n_seen / seconds, 2) if seconds > 0 and n_seen else None}
 
 
-def load_best(model: torch.nn.Module, out_dir: Path, device: torch.device) -> int:
-    """Load ``checkpoint.pt`` into ``model``; returns its epoch."""
-    ck = torch.load(out_dir / "checkpoint.pt", map_location=device, weights_only=False)
-    model.load_state_dict(ck["model"])
-    return int(ck["epoch"])
+def run_settings(model_name: str, cfg: dict[str, Any], seed: int, lam: float) -> dict[str, Any]:
+    """The settings that define a gated run's result (the resume fingerprint and metrics.json)."""
+    keep = {k: v for k, v in cfg.items() if k not in ("device", "num_workers", "threads", "models", "seeds", "bootstrap", "estimators",
+                                                      "set", "tasks")}
+    return {"estimator": ESTIMATOR, "model": model_name, "seed": seed, "ranking_lambda": lam, "tasks": list(cfg["tasks"]),
+            "train": keep, "input_channels": list(INPUT_CHANNELS)}
 
 
-DatasetFactory = Callable[[str, bool], Dataset]
+def train_run(dataset_dir: Path, model_name: str, cfg: dict, seed: int, out_dir: Path, ranking_lambda: float | None = None,
+              trainingset_index: Path | None = None, threads: int = 1, *, stop_after_epoch: int | None = None,
+              progress: bool = True, make_figures: bool = True, data: RunData | None = None) -> dict:
+    """Train the gated model, select on validation events, answer the test events; write the run directory.
 
-
-def _patch_dataset_factory(dataset_dir: Path, task: str, cfg: dict[str, Any], seed: int) -> DatasetFactory:
-    from quakesar.dataset.torchdata import PatchDataset
-
-    index_csv, norm = dataset_dir / "index.csv", dataset_dir / "norm_stats.json"
-    for p in (index_csv, norm):
-        if not p.is_file():
-            raise FileNotFoundError(f"dataset file {p} does not exist (run the dataset stage first)")
-
-    def make(split: str, augment: bool) -> Dataset:
-        return PatchDataset(index_csv, split, [task], norm, augment=augment, latlon_planes=bool(cfg["latlon_planes"]),
-                            seed=derived_seed(seed, "augment"))
-
-    return make
-
-
-def train_run(dataset_dir: Path, task: str, model: str, cfg: dict, seed: int, out_dir: Path, ranking_lambda: float | None = None,
-              threads: int = 1, *, stop_after_epoch: int | None = None, dataset_factory: DatasetFactory | None = None,
-              progress: bool = True, make_figures: bool = True) -> dict:
-    """Train, select on validation, evaluate on test and write the run directory; returns metrics.json's content.
-
-    ``cfg`` is the config's ``train`` section (defaults are filled in here). ``ranking_lambda``
-    overrides ``cfg["ranking_lambda"]`` (the ablation); it only affects the magnitude task.
-    ``dataset_factory(split, augment)`` replaces :class:`quakesar.dataset.torchdata.PatchDataset`
-    (tests); ``stop_after_epoch`` simulates an interruption (tests); ``make_figures=False`` skips the PNGs.
+    Writes ``checkpoint.pt`` (best epoch, with everything needed to predict: :func:`load_gated`),
+    ``last.pt``, ``history.csv``, ``predictions.csv`` (test patches), ``events.csv`` (test events, the
+    answers), ``val_events.csv``, ``metrics.json`` and figures. Returns metrics.json's content.
     """
     dataset_dir, out_dir = Path(dataset_dir), Path(out_dir)
     cfg = train_config(cfg)
-    spec = get_task(task)
-    lam = float(cfg["ranking_lambda"] if ranking_lambda is None else ranking_lambda) if task == "magnitude" else 0.0
+    tasks = get_tasks(list(cfg["tasks"]))
+    lam = float(cfg["ranking_lambda"] if ranking_lambda is None else ranking_lambda)
     torch.set_num_threads(max(int(threads), 1))
     device = resolve_device(cfg["device"])
-    index_csv = dataset_dir / "index.csv"
-    if not index_csv.is_file():
-        raise FileNotFoundError(f"dataset index {index_csv} does not exist (run the dataset stage first)")
-    from quakesar.dataset.torchdata import read_index
+    t_load = time.perf_counter()
+    data = data or load_run_data(dataset_dir, Path(trainingset_index) if trainingset_index else None)
+    load_seconds = time.perf_counter() - t_load
+    norm = InputNorm.fit(data.train.pixels)
+    prior = data.prior
+    ctx = LossContext(prior["signal_mw_mean"], prior["signal_mw_std"], lam, float(cfg["ranking_margin"]), dict(cfg["loss_weights"]))
+    img_size = int(data.train.pixels.shape[-1])
+    seed_everything(derived_seed(seed, "init", model_name))
+    net = PatchNet(model_name, len(INPUT_CHANNELS), img_size, aux_dim=1, hidden=int(cfg["hidden"]),
+                   pretrained_path=cfg["pretrained"].get(model_name))
+    settings = run_settings(model_name, cfg, seed, lam)
+    fp = fingerprint({**settings, "data": data.fingerprint})
+    summary = fit(net, data, norm, ctx, tasks, cfg, seed, out_dir, device, fp, stop_after_epoch, progress)
+    state = summary.pop("state")
+    meta = {"estimator": ESTIMATOR, "backbone": model_name, "img_size": img_size, "in_chans": len(INPUT_CHANNELS), "aux_dim": 1,
+            "hidden": int(cfg["hidden"]), "norm": norm.as_dict(), "mw_mean": ctx.mw_mean, "mw_std": ctx.mw_std,
+            "tasks": list(cfg["tasks"]), "weight_power": float(cfg["weight_power"]), "prior": prior,
+            "epoch": state["best_epoch"], "fingerprint": fp}
+    net.load_state_dict(state["best_checkpoint"]["model"])
+    amp = bool(cfg["amp"]) and device.type == "cuda"
+    val_preds, val_raw = _val_events(net, data, norm, ctx, tasks, cfg, device, amp)
+    test_out = predict(net, data.test, norm, device, amp=amp)
+    test_preds = patch_predictions(data.test.table, test_out, tasks, ctx)
+    test_raw = event_table(test_preds, tasks, float(cfg["weight_power"]), prior)
+    val_ev, test_ev, calib = answer(val_raw, test_raw, magnitude_fallback="prior")
+    meta["calibration"] = calib
+    _save_torch(out_dir / "checkpoint.pt", {"model": state["best_checkpoint"]["model"], "meta": meta, "epoch": state["best_epoch"]})
+    boot = Bootstrap(int(cfg["bootstrap"]), seed)
+    metrics = {"estimator": ESTIMATOR, "model": model_name, "seed": seed, "ranking_lambda": lam,
+               "ranking_margin": float(cfg["ranking_margin"]), "device": device.type, "img_size": img_size,
+               "n_train_patches": len(data.train), "n_train_events": prior["n_events"],
+               "n_train_trainingset_patches": int((data.train.table["origin"] == "trainingset").sum()),
+               "n_val_events": int(val_raw["event_id"].nunique()), "n_test_events": int(test_raw["event_id"].nunique()),
+               "prior": prior, "fingerprint": fp, "data_fingerprint": data.fingerprint, "data_files": data.files, "config": cfg,
+               "load_seconds": round(load_seconds, 3), **summary, **calib,
+               "test": evaluate(test_ev, test_preds, tasks, boot, prior),
+               "val": {"score": validation_score(val_raw), "n_events": int(len(val_ev))}}
+    write_outputs(out_dir, metrics, test_preds, test_ev, val_ev, make_figures, seed)
+    return json.loads(dumps_json(_finite(metrics)))
 
-    index = read_index(index_csv)
-    scaler = TargetScaler.fit(index, spec, index_csv)
-    factory = dataset_factory or _patch_dataset_factory(dataset_dir, task, cfg, seed)
-    train_ds, val_ds, test_ds = factory("train", bool(cfg["augment"])), factory("val", False), factory("test", False)
-    for name, ds in (("train", train_ds), ("val", val_ds), ("test", test_ds)):
-        if len(ds) == 0:  # type: ignore[arg-type]
-            raise ValueError(f"{index_csv}: the {name} split holds no patch usable for task {task!r}")
-    x0 = _unpack(torch.utils.data.default_collate([train_ds[0]]))[0]
-    in_chans, img_size = int(x0.shape[1]), int(max(x0.shape[-2:]))
-    seed_everything(derived_seed(seed, "init", task, model))
-    net = build_model(model, in_chans, spec.num_outputs, img_size, cfg["pretrained"].get(model))
-    settings = {"task": task, "model": model, "seed": seed, "ranking_lambda": lam, "in_chans": in_chans, "img_size": img_size,
-                "train": {k: v for k, v in cfg.items() if k not in ("device", "num_workers", "threads", "tasks", "models", "seeds", "bootstrap")}}
-    fp = fingerprint(settings)
-    summary = fit(net, spec, train_ds, val_ds, scaler, cfg, seed, out_dir, lam, device, fp, stop_after_epoch, progress)
-    load_best(net, out_dir, device)
-    test_loader = make_loader(test_ds, int(cfg["batch_size"]), False, int(cfg["num_workers"]), seed, 0)
-    rows, out, _ = evaluate_loader(net, test_loader, spec, scaler, device, bool(cfg["amp"]) and device.type == "cuda")
-    pred = build_predictions(index, rows, out, spec)
+
+def write_outputs(out_dir: Path, metrics: dict[str, Any], test_preds: pd.DataFrame, test_ev: pd.DataFrame, val_ev: pd.DataFrame,
+                  make_figures: bool, seed: int) -> None:
+    """predictions.csv, events.csv, val_events.csv, figures and metrics.json (last) of a run directory."""
     with atomic_path(out_dir / "predictions.csv") as tmp:
-        pred.to_csv(tmp, index=False, float_format="%.6g")
-    metrics = {"task": task, "model": model, "seed": seed, "ranking_lambda": lam, "ranking_margin": float(cfg["ranking_margin"]),
-               "device": device.type, "in_chans": in_chans, "img_size": img_size, "target_scaler": scaler.to_dict(),
-               "n_train": len(train_ds), "n_val": len(val_ds), "n_test": len(test_ds),  # type: ignore[arg-type]
-               "fingerprint": fp, "config": cfg, **summary,
-               **evaluate_predictions(pred, spec, index, int(cfg["bootstrap"]), seed)}
+        test_preds.to_csv(tmp, index=False, float_format="%.6g")
+    with atomic_path(out_dir / "events.csv") as tmp:
+        events_csv_frame(test_ev).to_csv(tmp, index=False, float_format="%.6g")
+    with atomic_path(out_dir / "val_events.csv") as tmp:
+        events_csv_frame(val_ev).to_csv(tmp, index=False, float_format="%.6g")
     from quakesar.learning.plots import plot_run
 
-    metrics["figures"] = plot_run(pred, spec.name, out_dir, pd.read_csv(out_dir / "history.csv"), seed) if make_figures else []
+    history = pd.read_csv(out_dir / "history.csv") if (out_dir / "history.csv").is_file() else pd.DataFrame()
+    metrics["figures"] = plot_run(test_preds, test_ev, out_dir, history, seed) if make_figures else []
     write_json(out_dir / "metrics.json", _finite(metrics))
-    return json.loads(dumps_json(_finite(metrics)))
+
+
+def load_gated(checkpoint: Path, device: torch.device | str = "cpu") -> tuple[PatchNet, dict[str, Any]]:
+    """Rebuild a trained gated model and its metadata (norm, target scaling, calibration) from ``checkpoint.pt``."""
+    try:
+        ck = torch.load(checkpoint, map_location=device, weights_only=False)
+    except (OSError, RuntimeError) as exc:
+        raise OSError(f"{checkpoint}: cannot read the model checkpoint ({exc})") from exc
+    meta = ck.get("meta")
+    if not meta or meta.get("estimator") != ESTIMATOR:
+        raise ValueError(f"{checkpoint}: not a gated-model checkpoint of this version (no 'meta' with estimator 'gated')")
+    net = PatchNet(meta["backbone"], int(meta["in_chans"]), int(meta["img_size"]), int(meta["aux_dim"]), int(meta["hidden"]))
+    net.load_state_dict(ck["model"])
+    net.eval()
+    return net.to(device), meta
 
 
 def _finite(obj: Any) -> Any:
@@ -381,6 +399,9 @@ def _finite(obj: Any) -> Any:
         return [_finite(v) for v in obj]
     if isinstance(obj, (float, np.floating)):
         return float(obj) if np.isfinite(obj) else None
-    if isinstance(obj, np.integer):
+    if isinstance(obj, (np.integer, np.bool_)):
         return int(obj)
     return obj
+
+
+__all__ = ["train_run", "train_config", "load_gated", "predict", "load_run_data", "RunData", "TrainingInterrupted", "write_outputs"]

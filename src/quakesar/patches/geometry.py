@@ -59,3 +59,21 @@ def footprint_bbox(lat: TiePointGrid, lon: TiePointGrid, rows: int, cols: int) -
     lo = np.degrees(np.unwrap(np.radians(lon.at(r, c))))
     west, east = (float(v + 180.0) % 360.0 - 180.0 for v in (lo.min(), lo.max()))
     return float(la.min()), float(la.max()), west, east
+
+
+def axis_vectors(corners: dict[str, tuple[np.ndarray, np.ndarray]], center_lat: np.ndarray,
+                 center_lon: np.ndarray) -> np.ndarray:
+    """``B = [a_c a_r]`` (``[..., 2, 2]``, km, rows east/north) from corner lat/lon, about the patch centre.
+
+    ``a_c = (c01 + c11 - c00 - c10) / 4`` is the half-width vector along increasing columns and
+    ``a_r = (c10 + c11 - c00 - c01) / 4`` along increasing rows, the corners expressed as geodesic
+    east/north offsets from the centre: locally the footprint is the affine map ``(u, v) -> u a_c + v a_r``
+    of normalised image coordinates, which is skewed (not orthogonal) in radar geometry."""
+    en = {}
+    for k in CORNERS:
+        lat, lon = corners[k]
+        _, _, e, n = geodesic_polar(center_lat, center_lon, lat, lon)
+        en[k] = np.stack([e, n], axis=-1) / 1000.0
+    a_c = (en["01"] + en["11"] - en["00"] - en["10"]) / 4.0
+    a_r = (en["10"] + en["11"] - en["00"] - en["01"]) / 4.0
+    return np.stack([a_c, a_r], axis=-1)

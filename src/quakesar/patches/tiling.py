@@ -48,13 +48,14 @@ from quakesar import __version__
 from quakesar.atomic import atomic_path, dumps_json, write_if_changed
 from quakesar.convention import phase_to_los
 from quakesar.interferogram.canonical import RASTERS, read_attrs
-from quakesar.patches.geometry import footprint_bbox, geodesic_polar, window_geometry
+from quakesar.detectability import Detectability
+from quakesar.patches.geometry import CORNERS, axis_vectors, footprint_bbox, geodesic_polar, window_geometry
 from quakesar.patches.resample import masked_area_average_strip
 from quakesar.tiepoints import TiePointGrid
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = "quakesar-patches-1"
+FORMAT_VERSION = "quakesar-patches-2"
 ALL_CHANNELS = ("coherence", "i", "q", "phase", "amplitude", "unwrapped", "los_displacement")
 DEFAULTS: dict[str, Any] = {"window": 2000, "stride": None, "size": 256, "channels": ["coherence", "i", "q"],
                             "min_valid_fraction": 0.5, "dtype": "float32", "compression": "none"}
@@ -74,6 +75,8 @@ EXTRA_COLUMNS = (
     "track", "reference_time", "secondary_time", "source_file", "label_threshold_m",
     "footprint_south", "footprint_north", "footprint_west", "footprint_east",
 )
+#: Observable learning targets and noise level (:func:`add_learning_columns`; format quakesar-patches-2).
+LEARNING_COLUMNS = ("epi_u", "epi_v", "incidence_deg", "turbulence_std_m", "snr", "signal")
 
 
 def patch_config(cfg: dict[str, Any]) -> dict[str, Any]:
@@ -143,7 +146,7 @@ def _window_sums(colsum: np.ndarray, starts: np.ndarray, window: int) -> np.ndar
     return cum[starts + window] - cum[starts]
 
 
-class _Writer:
+class PatchWriter:
     """Appends patches to the growing ``patches`` dataset of an open HDF5 file."""
 
     def __init__(self, f: h5py.File, n_channels: int, size: int, dtype: str, compression: str = "gzip") -> None:
@@ -171,7 +174,7 @@ def _chunk_row_cache_bytes(path: Path) -> int:
         raise ValueError(f"{path}: cannot read the interferogram raster 'i' ({exc})") from exc
 
 
-def _tile_one(path: Path, event: dict[str, Any], cfg: dict[str, Any], writer: _Writer,
+def _tile_one(path: Path, event: dict[str, Any], cfg: dict[str, Any], writer: "PatchWriter",
               label_threshold_m: float | None, drops: dict[str, int]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Tile one interferogram; returns its CSV rows (without geometry) and its source geometry record."""
     window, stride, size = cfg["window"], cfg["stride"], cfg["size"]
@@ -195,6 +198,9 @@ def _tile_one(path: Path, event: dict[str, Any], cfg: dict[str, Any], writer: _W
         if threshold is None and truth is not None and "detectability_threshold_m" in f["truth"].attrs:
             threshold = float(f["truth"].attrs["detectability_threshold_m"])
         row_starts, col_starts = window_starts(rows, window, stride), window_starts(cols, window, stride)
+        incidence = TiePointGrid.read(f, "incidence") if "incidence" in f else None
+        turbulence_std = (float(f["truth"].attrs["turbulence_std_m"]) if truth is not None and "turbulence_std_m" in f["truth"].attrs
+                          else np.nan)
         out_rows: list[dict[str, Any]] = []
         # open each raster once: its chunk cache then serves chunks shared by consecutive strips
         dsets = {n: f[n] for n in ("i", "q", "coherence", "valid", "unwrapped", "los_displacement") if n in f}
@@ -255,17 +261,60 @@ def _tile_one(path: Path, event: dict[str, Any], cfg: dict[str, Any], writer: _W
               "footprint": {"south": south, "north": north, "west": west, "east": east},
               "uncovered_rows": int(rows - (row_starts[-1] + window)) if len(row_starts) else int(rows),
               "uncovered_cols": int(cols - (col_starts[-1] + window)) if len(col_starts) else int(cols)}
-    for k, row in enumerate(out_rows):
-        row.update({name: float(v[k]) for name, v in geom.items()})
-        row.update({"scene_id": source["scene_id"], "subswath": source["subswath"],
-                    "flight_direction": source["flight_direction"], "heading_deg": source["heading_deg"],
-                    "track": source["track"], "reference_time": source["reference_time"],
-                    "secondary_time": source["secondary_time"], "source_file": Path(path).name,
-                    "footprint_south": south, "footprint_north": north, "footprint_west": west, "footprint_east": east})
+    add_source_columns(out_rows, geom, source, Path(path).name, incidence, turbulence_std)
     return out_rows, source
 
 
-def _event_columns(rows: list[dict[str, Any]], event: dict[str, Any]) -> None:
+def add_source_columns(rows: list[dict[str, Any]], geom: dict[str, np.ndarray], source: dict[str, Any], source_file: str,
+                       incidence: TiePointGrid | None, turbulence_std_m: float) -> None:
+    """Add the geometry (``geom`` from :func:`window_geometry`) and the source interferogram's columns to
+    ``rows`` (one per window, in order): scene, pass, times, footprint, centre incidence, turbulence."""
+    fp = source["footprint"]
+    for k, row in enumerate(rows):
+        row.update({name: float(v[k]) for name, v in geom.items()})
+        centre = ((row["row0"] + row["row1"] - 1) / 2.0, (row["col0"] + row["col1"] - 1) / 2.0)
+        row.update({"scene_id": source["scene_id"], "subswath": source["subswath"],
+                    "flight_direction": source["flight_direction"], "heading_deg": source["heading_deg"],
+                    "track": source["track"], "reference_time": source["reference_time"],
+                    "secondary_time": source["secondary_time"], "source_file": source_file,
+                    "footprint_south": fp["south"], "footprint_north": fp["north"], "footprint_west": fp["west"],
+                    "footprint_east": fp["east"],
+                    "incidence_deg": float(incidence.at(*centre)) if incidence is not None else np.nan,
+                    "turbulence_std_m": turbulence_std_m})
+
+
+def add_learning_columns(rows: list[dict[str, Any]]) -> None:
+    """Observable targets of each row (after its geometry and event columns are set).
+
+    * ``epi_u``, ``epi_v``: the epicentre in the patch's own image frame, in normalised patch
+      coordinates (u along increasing columns, v along increasing rows; -1 and +1 are the outer edges
+      of the window, so ``|u|, |v| <= 1`` means the epicentre lies inside the patch):
+      ``(u, v) = B^-1 (east, north)`` with ``B`` the half-width axis vectors of the footprint
+      (:func:`quakesar.patches.geometry.axis_vectors`). The inverse map ``B (u, v)`` followed by
+      :func:`quakesar.geodesy.polar_to_latlon` about the patch centre turns a predicted image-frame
+      offset back into latitude/longitude, whatever the pass.
+    * ``snr``: peak truth ``|LOS|`` in the window over the scene's turbulence standard deviation;
+      ``signal``: 1 when ``snr >= quakesar.detectability.FACTOR`` (the signal-bearing patches that
+      carry location and magnitude information), empty without truth.
+    """
+    if not rows:
+        return
+    corners = {k: (np.array([r[f"corner_{k}_lat"] for r in rows]), np.array([r[f"corner_{k}_lon"] for r in rows]))
+               for k in CORNERS}
+    basis = axis_vectors(corners, np.array([r["center_lat"] for r in rows]), np.array([r["center_lon"] for r in rows]))
+    en = np.stack([np.array([r["east_km"] for r in rows]), np.array([r["north_km"] for r in rows])], axis=-1)
+    uv = np.linalg.solve(basis, en[..., None])[..., 0]
+    for k, r in enumerate(rows):
+        r["epi_u"], r["epi_v"] = float(uv[k, 0]), float(uv[k, 1])
+        peak, sigma = r.get("peak_abs_los_m", np.nan), r.get("turbulence_std_m", np.nan)
+        if isinstance(peak, float) and np.isfinite(peak) and np.isfinite(sigma):
+            d = Detectability(peak, float(sigma))
+            r["snr"], r["signal"] = d.snr, int(d.detectable)
+        else:
+            r["snr"], r["signal"] = np.nan, ""
+
+
+def add_event_columns(rows: list[dict[str, Any]], event: dict[str, Any]) -> None:
     """Add the epicentre, its geodesic distance/bearing/offsets from each centre, and the event fields."""
     if not rows:
         return
@@ -283,7 +332,7 @@ def _event_columns(rows: list[dict[str, Any]], event: dict[str, Any]) -> None:
 
 def csv_text(rows: list[dict[str, Any]]) -> str:
     """The patch CSV text (stable formatting: 10 significant digits, empty for missing)."""
-    frame = pd.DataFrame(rows, columns=[*COLUMNS, *EXTRA_COLUMNS])
+    frame = pd.DataFrame(rows, columns=[*COLUMNS, *EXTRA_COLUMNS, *LEARNING_COLUMNS])
     buf = io.StringIO()
     frame.to_csv(buf, index=False, float_format="%.10g", lineterminator="\n")
     return buf.getvalue()
@@ -315,13 +364,14 @@ def tile_event(event: dict[str, Any], interferograms: list[Path], cfg: dict[str,
     rows: list[dict[str, Any]] = []
     sources: list[dict[str, Any]] = []
     with atomic_path(out_h5) as tmp, h5py.File(tmp, "w", track_order=True) as f:
-        writer = _Writer(f, len(cfg["channels"]), cfg["size"], cfg["dtype"], cfg["compression"])
+        writer = PatchWriter(f, len(cfg["channels"]), cfg["size"], cfg["dtype"], cfg["compression"])
         for path in files:
             r, src = _tile_one(path, event, cfg, writer, label_threshold_m, drops)
             rows.extend(r)
             sources.append(src)
             log.info("%s: %s -> %d of %d windows kept", event["id"], path, src["kept"], src["windows"])
-        _event_columns(rows, event)
+        add_event_columns(rows, event)
+        add_learning_columns(rows)
         summary = {"event_id": event["id"], "patches": len(rows), "windows": sum(s["windows"] for s in sources),
                    "dropped": drops, "interferograms": len(files), "window": cfg["window"], "stride": cfg["stride"],
                    "size": cfg["size"], "channels": cfg["channels"], "min_valid_fraction": cfg["min_valid_fraction"],

@@ -6,6 +6,10 @@ import. This module streams the same ``mask.npy`` member and keeps only the rows
 frame needs (a few tens of MB, cached per process), then applies the package's own nearest-cell rule
 (``index = int((lat - lat[0]) / dlat)``, clipped to the grid), so ``is_land`` gives the package's
 answers without its memory cost.
+
+For many frames all over the globe (the training-data tier simulates thousands of events), re-reading
+a band per frame costs about a second each; :func:`preload` instead reads the whole grid once and keeps
+it bit-packed (``np.packbits``, 117 MB), after which every lookup is a cheap bit extraction.
 """
 
 from __future__ import annotations
@@ -72,6 +76,24 @@ def _band(r0: int, r1: int) -> tuple[int, np.ndarray]:
     return r0, band
 
 
+def preload() -> None:
+    """Read the whole mask once and keep it bit-packed in this process (see module docstring)."""
+    if "packed" in _CACHE:
+        return
+    with zipfile.ZipFile(_data_file()) as zf, zf.open("mask.npy") as f:
+        version = np.lib.format.read_magic(f)
+        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, fortran, dtype = read_header(f)
+        if fortran or dtype != np.bool_ or len(shape) != 2:
+            raise ValueError(f"{_data_file()}: unexpected mask layout {shape}, {dtype}")
+        packed = np.empty((shape[0], -(-shape[1] // 8)), np.uint8)
+        for r0 in range(0, shape[0], _CHUNK_ROWS):
+            n = min(_CHUNK_ROWS, shape[0] - r0)
+            rows = np.frombuffer(f.read(n * shape[1]), dtype=np.bool_).reshape(n, shape[1])
+            packed[r0:r0 + n] = np.packbits(rows, axis=1)
+    _CACHE["packed"] = (0, packed)
+
+
 def is_land(lat: ArrayLike, lon: ArrayLike) -> np.ndarray:
     """True where (lat, lon) is land (lakes count as land), as ``global_land_mask.globe.is_land``."""
     lat = np.asarray(lat, dtype=np.float64)
@@ -81,5 +103,9 @@ def is_land(lat: ArrayLike, lon: ArrayLike) -> np.ndarray:
     lat_axis, lon_axis = _axes()
     rows = _index(lat, lat_axis)
     cols = _index(lon, lon_axis)
+    if "packed" in _CACHE:
+        packed = _CACHE["packed"][1]
+        bits = (packed[rows, cols >> 3] >> (7 - (cols & 7)).astype(np.uint8)) & 1  # type: ignore[index]
+        return bits == 0
     b0, band = _band(int(rows.min()), int(rows.max()) + 1)
     return ~band[rows - b0, cols]

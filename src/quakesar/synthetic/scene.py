@@ -184,8 +184,13 @@ def _check_event(event: Mapping[str, Any], source: str) -> tuple[float, float]:
 
 
 def plan_pair(event: Mapping[str, Any], cfg: Mapping[str, Any] | None, seed: int,
-              source: str = "event record") -> PairPlan:
-    """Draw the pair, the fault, the frame and the ground fields of one event."""
+              source: str = "event record", ground_spacing_m: float | None = None) -> PairPlan:
+    """Draw the pair, the fault, the frame and the ground fields of one event.
+
+    ``ground_spacing_m`` overrides the spacing of the frame's ground fields (DEM, atmosphere,
+    backscatter): the patch-level simulator (:mod:`quakesar.synthetic.patchsim`) needs them only at
+    its sub-pixel spacing, several times coarser than the SLC pixels, which makes planning ~10x cheaper.
+    """
     cfg = fill_defaults(cfg)
     event = dict(event)
     lat, lon = _check_event(event, source)
@@ -230,12 +235,14 @@ def plan_pair(event: Mapping[str, Any], cfg: Mapping[str, Any] | None, seed: int
         s_e = 0.5 * s_len
         iw2 = grids["IW2"]
         g_e = float(iw2.ground_range(0.5 * (iw2.samples - 1)))
-    elif cfg["placement"] == "random":
+    elif cfg["placement"] in ("random", "inside"):
+        # random: anywhere in the frame and a margin beyond it; inside: anywhere within the imaged subswaths
+        margin = PLACEMENT_MARGIN if cfg["placement"] == "random" else 0.0
         s_e = s_len * (0.05 + 0.9 * u_s)
         width = g_hi - g_lo
-        g_e = g_lo - PLACEMENT_MARGIN * width + (1.0 + 2.0 * PLACEMENT_MARGIN) * width * u_g
+        g_e = g_lo - margin * width + (1.0 + 2.0 * margin) * width * u_g
     else:
-        raise ValueError(f"simulate.placement: expected random or centred, got {cfg['placement']!r}")
+        raise ValueError(f"simulate.placement: expected random, inside or centred, got {cfg['placement']!r}")
     frame = Frame(lat, lon, heading, float(s_e), float(g_e))
     g_c = 0.5 * (g_lo + g_hi)
     atm = atmosphere.draw_atmosphere(cfg, event_rng(seed, eid, "atmosphere/scalars"), 0.5 * s_len, g_c)
@@ -245,7 +252,11 @@ def plan_pair(event: Mapping[str, Any], cfg: Mapping[str, Any] | None, seed: int
     # real DEM, the finer of the pixel's ground size and the DEM's posting (so that relief is not smoothed away)
     demfile = dem.GeoTiffDem.open(cfg["dem"]) if cfg["dem"] else None
     iw1 = grids["IW1"]
-    if demfile is not None:
+    if ground_spacing_m is not None:
+        spacing = float(ground_spacing_m)
+        if not spacing > 0:
+            raise ValueError(f"plan_pair: ground_spacing_m must be positive, got {ground_spacing_m!r}")
+    elif demfile is not None:
         ground_px = min(iw1.azimuth_spacing_m, iw1.range_spacing_m / math.sin(math.radians(s1geometry.SUBSWATHS["IW1"][0])))
         spacing = max(demfile.posting_m, ground_px, 30.0)
     else:
@@ -418,6 +429,17 @@ def _coarse_nodes(n: int, step: int, pad: int = 1) -> np.ndarray:
     return np.append(nodes, [n - 1.0, n - 1.0 + pad * step])
 
 
+def subswath_tiepoints(plan: PairPlan, iw: str) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Tie-point node rows and columns of subswath ``iw`` (its own pixel coordinates) and the latitude,
+    longitude, incidence (deg) and perpendicular baseline (m) at the nodes: the scene's geometry grids."""
+    grid = plan.grids[iw]
+    tr, tc = _tie_nodes(grid.lines, TIE_ROWS), _tie_nodes(grid.samples, TIE_COLS)
+    s_t, g_t = grid.along_track(tr), grid.ground_range(tc)
+    lat_t, lon_t = plan.frame.latlon(s_t[:, None], g_t[None, :])
+    inc_t = np.repeat(s1geometry.incidence_from_ground(g_t)[None, :], tr.size, axis=0)
+    return tr, tc, {"latitude": lat_t, "longitude": lon_t, "incidence": inc_t, "bperp_m": plan.bperp(s_t[:, None], g_t[None, :])}
+
+
 def _misregistration(plan: PairPlan, iw: str) -> tuple[float, float]:
     mx = float(plan.cfg["misregistration_max_px"])
     if mx < 0:
@@ -454,11 +476,8 @@ def _write_subswath(plan: PairPlan, iw: str, path: str | Path, quicklook: str | 
     inc_cols = s1geometry.incidence_from_ground(g_cols)
 
     # geolocation and baseline tie-point grids
-    tr, tc = _tie_nodes(lines, TIE_ROWS), _tie_nodes(samples, TIE_COLS)
-    s_t, g_t = grid.along_track(tr), grid.ground_range(tc)
-    lat_t, lon_t = plan.frame.latlon(s_t[:, None], g_t[None, :])
-    inc_t = np.repeat(s1geometry.incidence_from_ground(g_t)[None, :], tr.size, axis=0)
-    bperp_t = plan.bperp(s_t[:, None], g_t[None, :])
+    tr, tc, tie = subswath_tiepoints(plan, iw)
+    lat_t, lon_t, inc_t, bperp_t = tie["latitude"], tie["longitude"], tie["incidence"], tie["bperp_m"]
     dr, dc = _misregistration(plan, iw)
 
     # deformation on a coarse radar grid, LOS-projected: node spacing a quarter of the centroid depth
