@@ -1,4 +1,8 @@
 """Snakemake script for rule `ablation`: see quakesar.learning.ablation.summarise."""
+from quakesar.rulejob import script_job  # first: the log gets everything, import errors included
+
+script_job(snakemake)  # logging, stderr and the traceback into the rule's log (quakesar.rulejob)
+
 import logging
 from pathlib import Path
 
