@@ -50,6 +50,7 @@ def test_successor_job_removes_the_killed_jobs_parts_only(tmp_path):
     killed, killed_part = _writer(target)
     killed.send_signal(signal.SIGKILL)
     killed.wait()
+    killed.stdout.close()
     assert killed_part.exists()  # a killed process cannot clean up after itself
     legacy_part = out / ".ev1.h5.k3x9_a2b.part"  # the temporary name before writers were named
     legacy_part.write_bytes(b"old")
@@ -76,6 +77,7 @@ def test_successor_job_removes_the_killed_jobs_parts_only(tmp_path):
         for proc in (other_job, same_target):
             proc.kill()
             proc.wait()
+            proc.stdout.close()
 
 
 def test_clean_stale_parts_tells_targets_and_writers_apart(tmp_path):
@@ -117,3 +119,4 @@ def test_a_zombie_writer_counts_as_gone(tmp_path):
         assert clean_stale_parts([tmp_path / "z.h5"]) == [part]
     finally:
         proc.wait()
+        proc.stdout.close()
