@@ -134,3 +134,37 @@ def test_failing_script_rule_leaves_its_traceback_in_its_log(tmp_path):
     assert "Traceback (most recent call last):" in text, text
     last = [ln for ln in text.splitlines() if ln.strip()][-1]
     assert "Error" in last or "error" in last, text  # the exception line ends the log
+
+
+TERMINATED = textwrap.dedent("""
+    import sys, time
+    from quakesar.atomic import atomic_path
+    from quakesar.rulejob import job_log
+
+    with job_log(sys.argv[1]), atomic_path(sys.argv[2]) as tmp:
+        tmp.write_bytes(b"half written")
+        print(tmp, flush=True)
+        time.sleep(60)
+""")
+
+
+def test_a_terminated_job_logs_where_it_was_and_leaves_no_temporary_file(tmp_path):
+    """SIGTERM (Snakemake interrupted, a SLURM time limit) unwinds the job: the log says so, with the
+    stack, the temporary file is removed, and the exit status is still 128 + 15."""
+    import signal
+
+    script = tmp_path / "job.py"
+    script.write_text(TERMINATED)
+    log, target = tmp_path / "job.log", tmp_path / "out.h5"
+    proc = subprocess.Popen([sys.executable, str(script), str(log), str(target)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    part = Path(proc.stdout.readline().strip())
+    assert part.is_file()
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    proc.stdout.close()
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    text = log.read_text()
+    assert "ERROR quakesar.job job terminated by SIGTERM" in text and "time.sleep(60)" in text, text
+    assert not part.exists() and not target.exists()

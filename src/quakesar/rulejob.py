@@ -29,6 +29,7 @@ import contextlib
 import json
 import logging
 import os
+import signal
 import sys
 import threading
 import traceback
@@ -109,6 +110,16 @@ def check_code_identity(environ: dict[str, str] | os._Environ[str] | None = None
             "installed from the other checkout (or give each checkout its own --conda-prefix)")
 
 
+class JobTerminated(SystemExit):
+    """SIGTERM reached the job (Snakemake interrupted, a cluster time limit): unwinds the job like an
+    exception, so that its log records where it was and its temporary files are removed; the exit
+    status stays 128 + the signal number."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(128 + signum)
+        self.signum = signum
+
+
 class _Tee:
     """A text stream writing to two streams (the job's stderr and its log)."""
 
@@ -142,6 +153,7 @@ class JobLog:
         self._saved_fd: int | None = None
         self._thread: threading.Thread | None = None
         self._saved_stderr: TextIO | None = None
+        self._saved_sigterm: Any = None
         self._running = False
 
     # -- start
@@ -149,6 +161,8 @@ class JobLog:
     def start(self) -> None:
         """Attach the log; then remove the outputs' stale temporary files and log who runs."""
         self._running = True
+        if threading.current_thread() is threading.main_thread():
+            self._saved_sigterm = signal.signal(signal.SIGTERM, self._terminate)
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._stream = open(self.path, "a", encoding="utf-8", buffering=1)
@@ -201,6 +215,13 @@ class JobLog:
             self._saved_stderr = sys.stderr
             sys.stderr = _Tee(sys.stderr, self._stream) if self.echo_stderr else self._stream  # type: ignore[assignment]
 
+    def _terminate(self, signum: int, frame: Any) -> None:
+        """SIGTERM handler: log where the job was, then unwind (:class:`JobTerminated`)."""
+        logging.getLogger("quakesar.job").error(
+            "job terminated by %s (Snakemake interrupted, or the cluster's time limit) at:\n%s",
+            signal.Signals(signum).name, "".join(traceback.format_stack(frame)).rstrip())
+        raise JobTerminated(signum)
+
     # -- stop
 
     def stop(self, exc: BaseException | None = None) -> None:
@@ -208,6 +229,9 @@ class JobLog:
         if not self._running:
             return
         self._running = False
+        if self._saved_sigterm is not None and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, self._saved_sigterm)
+            self._saved_sigterm = None
         self._untee_stderr()
         if exc is not None and self._stream is not None:
             text = _failure_text(exc)
@@ -261,6 +285,8 @@ def _copy_pipe(read_end: int, targets: tuple[int, ...]) -> None:
 
 def _failure_text(exc: BaseException) -> str:
     """What the log says about a job ending with ``exc`` ('' for a successful SystemExit)."""
+    if isinstance(exc, JobTerminated):
+        return ""  # logged by the signal handler, with the stack
     if isinstance(exc, SystemExit):
         if exc.code is None or exc.code == 0:
             return ""
