@@ -168,7 +168,7 @@ def test_netrc_and_env_token_are_used(server, tmp_path, monkeypatch):
     netrc.chmod(0o600)
     monkeypatch.setenv("NETRC", str(netrc))
     monkeypatch.delenv("EARTHDATA_TOKEN", raising=False)
-    dl.fetch(f"{base}/auth/G8.zip", tmp_path / "G8.zip", expected_md5=MD5, session=make_session(), progress=False)
+    dl.fetch(f"{base}/auth/G8.zip", tmp_path / "G8.zip", expected_md5=MD5, session=make_session(extra_trusted_hosts=("127.0.0.1",)), progress=False)
     assert state.requests[-1][2].startswith("Basic ")
     monkeypatch.setenv("EARTHDATA_TOKEN", TOKEN)
     monkeypatch.setenv("NETRC", str(tmp_path / "none"))

@@ -64,6 +64,28 @@ os.environ.setdefault(
 )
 
 
+# Jobs run this checkout's quakesar, whatever the interpreter has installed (a venv shared between
+# checkouts, or an editable install of another one): its src/ goes first on the jobs' PYTHONPATH (shell
+# and script rules, locally and on SLURM, whose jobs parse this file again), and every job checks that
+# it imported quakesar from $QUAKESAR_WORKFLOW_SRC, refusing to run otherwise (quakesar.rulejob:
+# with --sdm conda Snakemake clears PYTHONPATH and the environment's own install must be this one).
+# Environment variables, not params: they do not re-run finished jobs. Planning imported quakesar
+# from here too (the Snakefile puts src/ first on sys.path); anything else stops the run now.
+_WORKFLOW_SRC = str(Path(workflow.basedir, "src").resolve())
+os.environ["QUAKESAR_WORKFLOW_SRC"] = _WORKFLOW_SRC
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    [_WORKFLOW_SRC] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != _WORKFLOW_SRC]
+)
+import quakesar as _quakesar
+from snakemake.exceptions import WorkflowError
+
+if Path(_quakesar.__file__).resolve().parent != Path(_WORKFLOW_SRC, "quakesar"):
+    raise WorkflowError(
+        f"this workflow ({workflow.basedir}) was planned with quakesar from {Path(_quakesar.__file__).parent}, "
+        f"not its own {_WORKFLOW_SRC}/quakesar; run the Snakefile of the checkout whose code you mean to run"
+    )
+
+
 # The subswaths every synthetic event is simulated and processed in (simulate.subswaths).
 SYNTHETIC_SUBSWATHS = list(config["simulate"]["subswaths"])
 

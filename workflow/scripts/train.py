@@ -1,11 +1,13 @@
 """Snakemake script for rule `train` (gated model; also the ablation's lambda runs): quakesar.learning.train.train_run."""
-import logging
+from quakesar.rulejob import script_job  # first: the log gets everything, import errors included
+
+script_job(snakemake)  # logging, stderr and the traceback into the rule's log (quakesar.rulejob)
+
 from pathlib import Path
 
 from quakesar.learning.cli import parse_run_name
 from quakesar.learning.train import train_run
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
 seed, lam = parse_run_name(snakemake.wildcards.run)
 cfg = dict(snakemake.params.cfg)
 if snakemake.params.epochs_override:

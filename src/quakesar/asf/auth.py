@@ -4,11 +4,17 @@ ASF serves Sentinel-1 products after an Earthdata Login (https://urs.earthdata.n
 download URL redirects to the login host and back. Two ways to authenticate
 (https://docs.asf.alaska.edu/asf_search/downloading/):
 
-* ``EARTHDATA_TOKEN``: an Earthdata user token, sent as ``Authorization: Bearer`` to ASF and
-  Earthdata hosts only (kept across redirects between them, dropped for any other host, such as a
-  signed S3 URL);
+* ``EARTHDATA_TOKEN``: an Earthdata user token, sent as ``Authorization: Bearer``;
 * ``~/.netrc`` (or the file named by ``$NETRC``) with ``machine urs.earthdata.nasa.gov login ...
   password ...``: ``requests`` applies it to the login host when redirected there.
+
+Either is attached only to Earthdata/ASF hosts (:func:`is_earthdata_host`), on the first request
+as on every redirect: a pairs file (or a redirect) naming any other host, such as a signed S3 URL
+or a mirror, gets no credentials (issue 17). The host list is the one ``asf_search`` trusts with
+the same credentials (``asf_search.constants.INTERNAL.AUTH_DOMAINS`` in asf_search 14.1:
+``asf.alaska.edu``, ``earthdata.nasa.gov``, with ``earthdatacloud.nasa.gov`` listed there as a
+comment) plus NASA's Earthdata cloud domain ``earthdatacloud.nasa.gov``; each domain and its
+subdomains, over HTTPS only.
 
 The secret never leaves this module: it is not logged, not put into messages or outputs;
 :func:`credential_source` only says which kind is in use.
@@ -25,7 +31,24 @@ import requests
 
 TOKEN_ENV = "EARTHDATA_TOKEN"
 EARTHDATA_HOST = "urs.earthdata.nasa.gov"
-TRUSTED_SUFFIXES = (".earthdata.nasa.gov", ".asf.alaska.edu")
+# Domains (each with all its subdomains) that get the Earthdata credentials: see the module docstring.
+EARTHDATA_DOMAINS = ("asf.alaska.edu", "earthdata.nasa.gov", "earthdatacloud.nasa.gov")
+
+
+def is_earthdata_host(url: str, extra_hosts: tuple[str, ...] = (), https_only: bool = True) -> bool:
+    """True when ``url`` may receive the Earthdata credentials: an HTTPS URL whose host is one of
+    :data:`EARTHDATA_DOMAINS` or a subdomain of one, or whose host is exactly one of ``extra_hosts``
+    (any scheme: hosts the caller vouches for, e.g. a local test server). Never a look-alike such as
+    ``asf.alaska.edu.example.com`` or ``evilasf.alaska.edu``."""
+    parts = urlparse(url)
+    host = (parts.hostname or "").lower().rstrip(".")
+    if not host:
+        return False
+    if host in {h.lower() for h in extra_hosts}:
+        return True
+    if https_only and parts.scheme.lower() != "https":
+        return False
+    return any(host == d or host.endswith("." + d) for d in EARTHDATA_DOMAINS)
 
 
 def _netrc_has(host: str) -> bool:
@@ -47,30 +70,53 @@ def credential_source(env: dict[str, str] | None = None) -> str | None:
 
 
 class EarthdataSession(requests.Session):
-    """A ``requests`` session that keeps a bearer token across redirects between trusted hosts only."""
+    """A ``requests`` session that attaches the Earthdata credentials (bearer token, else the netrc
+    entry ``requests`` finds) to Earthdata/ASF hosts only, on the first request and on redirects.
 
-    def __init__(self, token: str | None = None, extra_trusted_hosts: tuple[str, ...] = ()) -> None:
+    ``extra_trusted_hosts``: exact host names that get them too (tests); ``https_only=False`` lets
+    the Earthdata domains get them over plain HTTP as well (tests that map those names to a local
+    server). A request that sets its own ``auth`` or ``Authorization`` header keeps it."""
+
+    def __init__(self, token: str | None = None, extra_trusted_hosts: tuple[str, ...] = (),
+                 https_only: bool = True) -> None:
         super().__init__()
         self._trusted = tuple(extra_trusted_hosts)
-        self._has_token = bool(token)
-        if token:
-            self.headers["Authorization"] = f"Bearer {token}"
+        self._https_only = https_only
+        self._token = token or None  # never in self.headers: those go to every host
         from quakesar import __version__
 
         self.headers["User-Agent"] = f"quakesar/{__version__} python-requests/{requests.__version__}"
 
+    @property
+    def _has_token(self) -> bool:
+        return self._token is not None
+
     def is_trusted(self, url: str) -> bool:
-        host = (urlparse(url).hostname or "").lower()
-        return host in self._trusted or any(host.endswith(s) or host == s[1:] for s in TRUSTED_SUFFIXES)
+        """Whether ``url``'s host gets the credentials (:func:`is_earthdata_host`)."""
+        return is_earthdata_host(url, self._trusted, self._https_only)
+
+    def _apply_credentials(self, prepared: requests.PreparedRequest) -> None:
+        """The bearer token on a trusted host (it wins over a netrc entry); no Authorization elsewhere."""
+        if self.is_trusted(prepared.url or ""):
+            if self._token:
+                prepared.headers["Authorization"] = f"Bearer {self._token}"
+        else:
+            prepared.headers.pop("Authorization", None)
+
+    def prepare_request(self, request: requests.Request) -> requests.PreparedRequest:
+        """The first request of a call: credentials by host (requests itself would add a netrc entry
+        for any host the netrc names, including a ``default`` entry for every host)."""
+        explicit = request.auth is not None or any(k.lower() == "authorization" for k in (request.headers or {}))
+        prepared = super().prepare_request(request)
+        if not explicit:
+            self._apply_credentials(prepared)
+        return prepared
 
     def rebuild_auth(self, prepared_request: requests.PreparedRequest, response: requests.Response) -> None:
-        """On a redirect: keep the bearer token for trusted hosts, otherwise behave like requests (strip, netrc)."""
-        token = self.headers.get("Authorization") if self._has_token else None
+        """On a redirect: requests strips Authorization on a host change and re-reads netrc; then the
+        host policy decides (the token kept between trusted hosts, nothing for any other host)."""
         super().rebuild_auth(prepared_request, response)
-        if token and self.is_trusted(prepared_request.url or ""):
-            prepared_request.headers["Authorization"] = token
-        elif token and prepared_request.headers.get("Authorization") == token:
-            del prepared_request.headers["Authorization"]
+        self._apply_credentials(prepared_request)
 
     def __repr__(self) -> str:  # never show headers
         return f"EarthdataSession(token={'set' if self._has_token else 'unset'})"

@@ -83,7 +83,7 @@ def _merge_duplicates(events: Iterable[Event], path: str) -> list[Event]:
 
 def read_csv_text(text: str, path: str) -> list[Event]:
     """Parse ComCat CSV text (``path`` only names the source in messages and records)."""
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")))  # a BOM is not part of the first column name
     try:
         header = next(reader)
     except StopIteration:
@@ -138,7 +138,7 @@ def detect_format(path: Path) -> str:
     if path.suffix.lower() in (".json", ".geojson"):
         return "geojson"
     with open(path, "rb") as fh:
-        head = fh.read(64).lstrip()
+        head = fh.read(64).removeprefix(b"\xef\xbb\xbf").lstrip()  # a UTF-8 byte-order mark may come first
     return "geojson" if head.startswith(b"{") else "csv"
 
 
@@ -193,5 +193,6 @@ def read_catalog(path: str | Path, fmt: str = "auto", fdsn_url: str | None = Non
         raise CatalogError(f"catalog.path: {p} does not exist (expected a ComCat CSV or GeoJSON file)")
     if fmt == "auto":
         fmt = detect_format(p)
-    text = p.read_text(encoding="utf-8", errors="replace")
+    # utf-8-sig: a byte-order mark (spreadsheet exports) is dropped instead of becoming part of the first column name
+    text = p.read_text(encoding="utf-8-sig", errors="replace")
     return read_geojson_text(text, str(p)) if fmt == "geojson" else read_csv_text(text, str(p))

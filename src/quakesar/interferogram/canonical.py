@@ -27,6 +27,7 @@ import numpy as np
 from quakesar import __version__
 from quakesar.atomic import atomic_path
 from quakesar.convention import SIGN_CONVENTION, WAVELENGTH_M
+from quakesar.h5io import open_h5
 from quakesar.tiepoints import TiePointGrid
 
 REQUIRED_ATTRS = (
@@ -97,7 +98,7 @@ def write_interferogram(path: str | Path, ifg: Interferogram) -> None:
     for name, arr in (("q", ifg.q), ("coherence", ifg.coherence), *ifg.optional.items()):
         if arr.shape != shape:
             raise ValueError(f"{path}: raster {name!r} has shape {arr.shape}, expected {shape}")
-    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+    with atomic_path(path) as tmp, open_h5(tmp, "w") as f:
         for name, arr in (("i", ifg.i), ("q", ifg.q), ("coherence", ifg.coherence), *ifg.optional.items()):
             dtype = np.uint8 if name == "valid" else np.float32
             f.create_dataset(name, data=np.asarray(arr, dtype=dtype), **_storage(name, shape))
@@ -118,7 +119,7 @@ def write_interferogram(path: str | Path, ifg: Interferogram) -> None:
 
 def read_attrs(path: str | Path) -> dict[str, Any]:
     """Root attributes of a canonical interferogram, JSON attributes decoded."""
-    with h5py.File(path, "r") as f:
+    with open_h5(path, "r") as f:
         return _decode_attrs(f.attrs)
 
 
@@ -137,7 +138,7 @@ def _decode_attrs(attrs: h5py.AttributeManager) -> dict[str, Any]:
 
 def read_interferogram(path: str | Path) -> Interferogram:
     """Read a whole canonical interferogram into memory; raises a clear error when a part is missing."""
-    with h5py.File(path, "r") as f:
+    with open_h5(path, "r") as f:
         missing = [n for n in (*RASTERS, "latitude", "longitude") if n not in f]
         if missing:
             raise ValueError(f"{path}: not a canonical interferogram, missing datasets {missing}")

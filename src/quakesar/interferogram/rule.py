@@ -13,12 +13,13 @@ SNAP backend (ASF source), one subswath per job (SNAP takes hours per subswath):
 
 from __future__ import annotations
 
+import argparse
 import logging
 from pathlib import Path
 from typing import Sequence
 
 from quakesar.interferogram.process import process_interferogram
-from quakesar.rulejob import json_object, paired, parser, start_logging
+from quakesar.rulejob import job_log, json_object, log_option, paired, parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -34,8 +35,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--slcs", nargs="+", type=Path, help="snap: SLC zips (reference first) or burst files")
     p.add_argument("--workdir", type=Path, help="snap: working directory of the graphs")
     p.add_argument("--gpt-log", type=Path, help="snap: gpt's log")
-    args = p.parse_args(argv)
-    start_logging(args.log)
+    with job_log(log_option(argv)) as job:
+        args = p.parse_args(argv)
+        job.claim_outputs([*args.outputs, *(args.quicklooks or [])])
+        _run(args)
+    return 0
+
+
+def _run(args: argparse.Namespace) -> None:
+    """The job's work, once the command line is parsed."""
     cfg = json_object("--cfg", args.cfg)
     outputs = paired(args.subswaths, "--outputs", args.outputs)
     quicklooks = paired(args.subswaths, "--quicklooks", args.quicklooks) or {}
@@ -47,14 +55,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         for iw, out in outputs.items():
             logging.info("%s: %s -> %s", iw, scenes[iw], out)
             process_interferogram("native", out, cfg, quicklooks.get(iw), scene_h5=scenes[iw])
-        return 0
+        return
     if len(outputs) != 1:
         raise SystemExit(f"snap: one subswath per job, got {' '.join(args.subswaths)}")
     (iw, out), = outputs.items()
     event = json_object("--record", args.record) if args.record is not None else None
     process_interferogram("snap", out, cfg, quicklooks.get(iw), pairs_json=args.pairs, event=event, subswath=iw,
                           slc_paths=args.slcs, workdir=args.workdir, log_path=args.gpt_log)
-    return 0
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Sequence
 
 from quakesar.patches.tiling import tile_event
-from quakesar.rulejob import json_object, parser, start_logging
+from quakesar.rulejob import job_log, json_object, log_option, parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -21,10 +21,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--h5", type=Path, required=True)
     p.add_argument("--csv", type=Path, required=True)
     p.add_argument("--summary", type=Path, required=True)
-    args = p.parse_args(argv)
-    start_logging(args.log)
-    tile_event(json_object("--record", args.record), list(args.interferograms), json_object("--cfg", args.cfg),
-               args.h5, args.csv, out_summary=args.summary)
+    with job_log(log_option(argv)) as job:
+        args = p.parse_args(argv)
+        job.claim_outputs([args.h5, args.csv, args.summary])
+        tile_event(json_object("--record", args.record), list(args.interferograms), json_object("--cfg", args.cfg),
+                   args.h5, args.csv, out_summary=args.summary)
     return 0
 
 

@@ -47,6 +47,7 @@ import pandas as pd
 from quakesar import __version__
 from quakesar.atomic import atomic_path, dumps_json, write_if_changed
 from quakesar.convention import phase_to_los
+from quakesar.h5io import open_h5
 from quakesar.interferogram.canonical import RASTERS, read_attrs
 from quakesar.detectability import Detectability
 from quakesar.patches.geometry import CORNERS, axis_vectors, footprint_bbox, geodesic_polar, window_geometry
@@ -110,6 +111,27 @@ def _check_event(event: dict[str, Any]) -> None:
         raise ValueError(f"event record {event.get('id', '?')!r}: missing fields {missing}")
 
 
+def _check_window_fits(event: dict[str, Any], files: list[Path], window: int) -> None:
+    """Stop when ``window`` exceeds every interferogram raster of the event (no window can fit
+    anywhere, whatever the data): a configuration error, named with the window and the raster sizes.
+    An event whose windows all fall below the valid fraction is different (bad data, recorded as
+    dropped windows), and so is an event without interferograms (no pair: empty outputs)."""
+    if not files:
+        return
+    shapes = {}
+    for path in files:
+        with open_h5(path, "r") as f:
+            if "i" not in f:
+                return  # not a canonical interferogram: _tile_one names what is missing
+            shapes[path] = tuple(int(n) for n in f["i"].shape)
+    if all(rows < window or cols < window for rows, cols in shapes.values()):
+        sizes = ", ".join(f"{p.name}: {r} x {c}" for p, (r, c) in shapes.items())
+        largest = max(min(r, c) for r, c in shapes.values())
+        raise ValueError(f"patches.window: {window} px is larger than every interferogram raster of event "
+                         f"{event['id']!r} (rows x cols: {sizes}); no window fits. Use patches.window <= {largest} "
+                         "(and patches.size <= window) for these rasters.")
+
+
 def _fingerprint(event: dict[str, Any], files: list[Path], cfg: dict[str, Any], threshold: float | None) -> str:
     """SHA-256 over everything the outputs depend on (file bytes, event fields, config, version)."""
     h = hashlib.sha256()
@@ -166,7 +188,7 @@ class PatchWriter:
 def _chunk_row_cache_bytes(path: Path) -> int:
     """HDF5 chunk-cache size per raster holding two rows of chunks (enough for strip boundaries, bounded)."""
     try:
-        with h5py.File(path, "r") as f:
+        with open_h5(path, "r") as f:
             ds = f["i"]
             chunk_rows = (ds.chunks or ds.shape)[0]
             return int(2 * chunk_rows * ds.shape[1] * ds.dtype.itemsize) + (1 << 20)
@@ -180,7 +202,7 @@ def _tile_one(path: Path, event: dict[str, Any], cfg: dict[str, Any], writer: "P
     window, stride, size = cfg["window"], cfg["stride"], cfg["size"]
     channels = cfg["channels"]
     attrs = read_attrs(path)
-    with h5py.File(path, "r", rdcc_nbytes=_chunk_row_cache_bytes(path), rdcc_nslots=100_003) as f:
+    with open_h5(path, "r", rdcc_nbytes=_chunk_row_cache_bytes(path), rdcc_nslots=100_003) as f:
         missing = [n for n in (*RASTERS, "latitude", "longitude") if n not in f]
         if missing:
             raise ValueError(f"{path}: not a canonical interferogram, missing datasets {missing}")
@@ -351,10 +373,11 @@ def tile_event(event: dict[str, Any], interferograms: list[Path], cfg: dict[str,
     files = sorted((Path(p) for p in interferograms), key=str)
     out_h5, out_csv = Path(out_h5), Path(out_csv)
     out_summary = Path(out_summary) if out_summary is not None else _summary_path(out_csv)
+    _check_window_fits(event, files, cfg["window"])
     fp = _fingerprint(event, files, cfg, label_threshold_m)
     if out_h5.is_file() and out_csv.is_file() and out_summary.is_file():
         try:
-            with h5py.File(out_h5, "r") as f:
+            with open_h5(out_h5, "r") as f:
                 if f.attrs.get("input_fingerprint") == fp:
                     log.info("%s: inputs unchanged, outputs left untouched", event["id"])
                     return
@@ -363,7 +386,7 @@ def tile_event(event: dict[str, Any], interferograms: list[Path], cfg: dict[str,
     drops: dict[str, int] = {}
     rows: list[dict[str, Any]] = []
     sources: list[dict[str, Any]] = []
-    with atomic_path(out_h5) as tmp, h5py.File(tmp, "w", track_order=True) as f:
+    with atomic_path(out_h5) as tmp, open_h5(tmp, "w", track_order=True) as f:
         writer = PatchWriter(f, len(cfg["channels"]), cfg["size"], cfg["dtype"], cfg["compression"])
         for path in files:
             r, src = _tile_one(path, event, cfg, writer, label_threshold_m, drops)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-from quakesar.rulejob import json_object, paired, parser, start_logging
+from quakesar.rulejob import job_log, json_object, log_option, paired, parser
 from quakesar.synthetic.scene import simulate_event
 
 
@@ -22,12 +22,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--subswaths", nargs="+", required=True)
     p.add_argument("--scenes", nargs="+", type=Path, required=True, help="scene HDF5 per subswath, same order")
     p.add_argument("--quicklooks", nargs="+", type=Path, default=None, help="quicklook PNG per subswath")
-    args = p.parse_args(argv)
-    start_logging(args.log)
-    outputs = paired(args.subswaths, "--scenes", args.scenes)
-    assert outputs is not None
-    simulate_event(json_object("--record", args.record), json_object("--cfg", args.cfg), args.seed, outputs,
-                   paired(args.subswaths, "--quicklooks", args.quicklooks), threads=args.threads)
+    with job_log(log_option(argv)) as job:
+        args = p.parse_args(argv)
+        job.claim_outputs([*args.scenes, *(args.quicklooks or [])])
+        outputs = paired(args.subswaths, "--scenes", args.scenes)
+        assert outputs is not None
+        simulate_event(json_object("--record", args.record), json_object("--cfg", args.cfg), args.seed, outputs,
+                       paired(args.subswaths, "--quicklooks", args.quicklooks), threads=args.threads)
     return 0
 
 

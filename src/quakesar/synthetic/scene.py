@@ -43,6 +43,7 @@ import numpy as np
 
 from quakesar import __version__, convention
 from quakesar.atomic import atomic_path
+from quakesar.h5io import open_h5
 from quakesar.rng import event_rng
 from quakesar.synthetic import atmosphere, decorrelation, dem, landmask, s1geometry
 from quakesar.synthetic.fields import bilinear_separable
@@ -520,7 +521,7 @@ def _write_subswath(plan: PairPlan, iw: str, path: str | Path, quicklook: str | 
 
     chunks = (min(CHUNK_LINES, lines), samples)
     path = Path(path)
-    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+    with atomic_path(path) as tmp, open_h5(tmp, "w") as f:
         d_ref = f.create_dataset("reference", (lines, samples), np.complex64, chunks=chunks)
         d_sec = f.create_dataset("secondary", (lines, samples), np.complex64, chunks=chunks)
         geo = f.create_group("geometry")

@@ -28,6 +28,7 @@ import numpy as np
 
 from quakesar.config import fill_defaults, load_schema
 from quakesar.convention import phase_to_los
+from quakesar.h5io import open_h5
 from quakesar.interferogram.canonical import Interferogram, base_attrs, write_interferogram
 from quakesar.interferogram.native.coherence import coherence as boxcar_coherence
 from quakesar.interferogram.native.coregister import OffsetEstimate, estimate_offset, resample_rows
@@ -234,7 +235,5 @@ def process_scene(scene_h5: Path, out_h5: Path, cfg: dict[str, Any] | None, quic
 
 def backend_parameters(path: Path) -> dict[str, Any]:
     """The decoded ``backend_parameters`` of an interferogram written by this backend."""
-    import h5py
-
-    with h5py.File(path, "r") as f:
+    with open_h5(path, "r") as f:
         return json.loads(f.attrs["backend_parameters"])

@@ -15,6 +15,7 @@ from typing import Any
 import h5py
 import numpy as np
 
+from quakesar.h5io import open_h5
 from quakesar.tiepoints import TiePointGrid
 
 REQUIRED_DATASETS = (
@@ -99,7 +100,7 @@ def open_scene(path: str | Path) -> Scene:
     path = Path(path)
     if not path.is_file():
         raise SceneError(f"{path}: scene file does not exist")
-    f = h5py.File(path, "r")
+    f = open_h5(path, "r")
     try:
         missing = [n for n in REQUIRED_DATASETS if n not in f]
         if missing:

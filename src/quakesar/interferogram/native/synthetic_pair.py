@@ -24,12 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-import h5py
 import numpy as np
 import scipy.fft as sfft
 
 from quakesar.atomic import atomic_path
 from quakesar.convention import HEADING_ASCENDING_DEG, WAVELENGTH_M, los_to_phase
+from quakesar.h5io import open_h5
 from quakesar.interferogram.native.coregister import shift_block
 from quakesar.interferogram.native.reference_phase import reference_phase
 from quakesar.rng import event_rng
@@ -143,7 +143,7 @@ def write_pair(path: str | Path, spec: PairSpec, block_lines: int = 512) -> None
     """Write the pair, its geometry and its truth to ``path`` (atomically), block by block."""
     nr, nc = spec.lines, spec.samples
     chunks = (min(64, nr), nc)
-    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+    with atomic_path(path) as tmp, open_h5(tmp, "w") as f:
         ref = f.create_dataset("reference", (nr, nc), np.complex64, chunks=chunks)
         sec = f.create_dataset("secondary", (nr, nc), np.complex64, chunks=chunks)
         geo = f.create_group("geometry")
