@@ -3,7 +3,7 @@
 Backbones (``train.models``), all producing a feature *map* so that the heads can say where in the patch
 the source is:
 
-* ``smallcnn``: four conv-BN-ReLU blocks (32-64-96-128 channels) with 2x2 max pooling after the first two,
+* ``smallcnn``: four conv-BN-ReLU blocks (16-32-64-128 channels) with 2x2 max pooling after the first two,
   so a 32-px patch gives an 8x8 map (stride 4); ~0.2 M parameters, trains on a CPU in minutes.
 * timm ``resnet18``, ``resnet50`` (He et al. 2016), ``convnext_tiny`` (Liu et al. 2022) and
   ``vit_base_patch16_224`` (Dosovitskiy et al. 2021; ``img_size`` = the patch size rounded up to 16 px,
@@ -23,8 +23,11 @@ the source is:
   map; a coordinate-aware summary that a global average pool lacks.
 * A shared trunk over [average-pooled features, keypoints, auxiliary geometry] and four heads: the
   signal (detection) logit, the epicentre offset ``(u, v)`` in the patch's image frame (normalised
-  units, unbounded: the epicentre may lie outside the patch), the standardised moment magnitude, and the
-  trunk activation as the patch embedding used by the event-set model.
+  units, unbounded: the epicentre may lie outside the patch) with the log of its Laplace scale ``b``
+  (heteroscedastic regression, Kendall & Gal 2017: a patch far from the source learns a large ``b`` and
+  counts less in the event answer), the standardised moment magnitude with the log of its standard
+  deviation (the same idea, Gaussian), and the trunk activation as the patch embedding used by the
+  event-set model.
 """
 
 from __future__ import annotations
@@ -40,12 +43,13 @@ TIMM_MODELS = ("resnet18", "resnet50", "convnext_tiny", "vit_base_patch16_224")
 MODELS = ("smallcnn", *TIMM_MODELS)
 VIT_TOKEN = 16
 MIN_GRID = 4
+LOG_B_MIN, LOG_B_MAX = -4.0, 3.0   # Laplace scale of the offset between 0.02 and 20 patch half-widths
 
 
 class SmallCNN(nn.Module):
     """Four conv blocks; 2x2 max pooling after the first ``pools`` blocks; returns the feature map."""
 
-    def __init__(self, in_chans: int, widths: tuple[int, ...] = (32, 64, 96, 128), pools: int = 2) -> None:
+    def __init__(self, in_chans: int, widths: tuple[int, ...] = (16, 32, 64, 128), pools: int = 2) -> None:
         super().__init__()
         layers: list[nn.Module] = []
         c = in_chans
@@ -144,15 +148,17 @@ class PatchNet(nn.Module):
         self.trunk = nn.Sequential(nn.Linear(3 * c + aux_dim, hidden), nn.ReLU(inplace=True), nn.Dropout(dropout),
                                    nn.Linear(hidden, hidden), nn.ReLU(inplace=True))
         self.detect = nn.Linear(hidden, 1)
-        self.offset = nn.Linear(hidden, 2)
-        self.magnitude = nn.Linear(hidden, 1)
+        self.offset = nn.Linear(hidden, 3)   # u, v and the log of the Laplace scale of both
+        self.magnitude = nn.Linear(hidden, 2)   # standardised Mw and the log of its standard deviation
         self.embedding_dim = hidden
 
     def forward(self, x: torch.Tensor, aux: torch.Tensor) -> dict[str, torch.Tensor]:
         f = self.backbone(coord_planes(x))
         pooled = f.mean(dim=(2, 3))
         h = self.trunk(torch.cat([pooled, spatial_soft_argmax(f), aux.to(pooled.dtype)], dim=1))
-        return {"logit": self.detect(h)[:, 0], "uv": self.offset(h), "mw": self.magnitude(h)[:, 0], "emb": h}
+        off, mag = self.offset(h), self.magnitude(h)
+        return {"logit": self.detect(h)[:, 0], "uv": off[:, :2], "log_b": off[:, 2].clamp(LOG_B_MIN, LOG_B_MAX),
+                "mw": mag[:, 0], "log_s": mag[:, 1].clamp(LOG_B_MIN, LOG_B_MAX), "emb": h}
 
 
 def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:

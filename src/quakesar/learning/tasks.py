@@ -3,7 +3,7 @@
 | task | patch target | patch loss (rows) | event answer | event metrics (vs baseline) |
 |---|---|---|---|---|
 | ``detection`` | ``signal``: peak truth LOS in the window >= 3 x turbulence std | BCE (all) | ``p_detectable`` | ROC AUC, accuracy, Brier (vs the training prevalence) |
-| ``epicentre`` | ``epi_u, epi_v``: epicentre in the patch's image frame | smooth L1 (signal rows) | weighted geometric median | median km, within 20 km, paired difference (vs patch centre) |
+| ``epicentre`` | ``epi_u, epi_v``: epicentre in the patch's image frame | Laplace NLL with a predicted scale (signal rows) | geometric median weighted by ``p^k / b`` | median km, within 20 km, paired difference (vs patch centre) |
 | ``magnitude`` | ``mw`` | MSE + lambda x margin ranking between events (signal rows) | weighted mean | MAE, paired difference (vs training mean) |
 | ``distance`` | ``distance_km`` (derived from the offset head) | none | - | MAE on signal patches (vs training mean) |
 
@@ -28,12 +28,11 @@ import torch.nn.functional as F
 from quakesar.geodesy import haversine_km, polar_to_latlon
 from quakesar.learning.bootstrap import bootstrap_ci, mean_abs, median, p90
 from quakesar.learning.event_level import geometric_median_latlon
-from quakesar.learning.losses import magnitude_loss
+from quakesar.learning.losses import pairwise_margin_ranking
 from quakesar.patches.geometry import CORNERS, axis_vectors
 
 STRATA = ("all", "detectable", "undetectable")
 WITHIN_KM = 20.0
-OFFSET_HUBER_BETA = 0.1
 
 
 @dataclass(frozen=True)
@@ -153,8 +152,11 @@ class EpicentreTask(Task):
         sig = batch["signal"] > 0.5
         if not bool(sig.any()):
             return out["uv"].sum() * 0.0, {"offset": 0.0}
-        loss = F.smooth_l1_loss(out["uv"][sig].float(), batch["uv"][sig].float(), beta=OFFSET_HUBER_BETA)
-        return loss, {"offset": float(loss.detach())}
+        # Laplace negative log-likelihood |d| / b + log b per axis (heteroscedastic, Kendall & Gal 2017)
+        log_b = out["log_b"][sig].float()[:, None]
+        d = (out["uv"][sig].float() - batch["uv"][sig].float()).abs()
+        loss = (d * torch.exp(-log_b) + log_b).mean()
+        return loss, {"offset": float(d.mean().detach())}
 
     def patch_columns(self, table, out, ctx):
         uv = np.asarray(out["uv"], float).reshape(-1, 2)
@@ -162,14 +164,19 @@ class EpicentreTask(Task):
         en = np.einsum("nij,nj->ni", basis, uv)
         la, lo = polar_to_latlon(table["center_lat"].to_numpy(float), table["center_lon"].to_numpy(float), en[:, 0] * 1000.0,
                                  en[:, 1] * 1000.0)
+        half = np.sqrt(np.abs(np.linalg.det(basis)))           # geometric-mean patch half-width (km)
         cols = {"pred_u": uv[:, 0], "pred_v": uv[:, 1], "pred_epicenter_lat": la, "pred_epicenter_lon": lo,
-                "pred_distance_km": np.hypot(en[:, 0], en[:, 1])}
+                "pred_distance_km": np.hypot(en[:, 0], en[:, 1]),
+                "pred_offset_scale_km": np.exp(np.asarray(out["log_b"], float).reshape(-1)) * half}
         if table["epicenter_lat"].notna().any():
             cols["error_km"] = haversine_km(table["epicenter_lat"].to_numpy(float), table["epicenter_lon"].to_numpy(float), la, lo)
         return cols
 
     def combine(self, g, w):
-        la, lo = geometric_median_latlon(g["pred_epicenter_lat"].to_numpy(), g["pred_epicenter_lon"].to_numpy(), w)
+        """Weighted geometric median with weights ``w_i / b_i`` (the detection weight over the predicted
+        Laplace scale: the maximum-likelihood weights of isotropic Laplace errors)."""
+        ww = w / np.maximum(g["pred_offset_scale_km"].to_numpy(float), 1e-3) if "pred_offset_scale_km" in g else w
+        la, lo = geometric_median_latlon(g["pred_epicenter_lat"].to_numpy(), g["pred_epicenter_lon"].to_numpy(), ww / ww.sum())
         return {"model_lat": la, "model_lon": lo}
 
     def metrics(self, ev, patches, boot, prior):
@@ -207,18 +214,27 @@ class MagnitudeTask(Task):
     name, title = "magnitude", "moment magnitude (Mw)"
 
     def patch_loss(self, out, batch, ctx):
+        """Gaussian NLL with a predicted standard deviation + lambda x margin ranking between events."""
         sig = batch["signal"] > 0.5
         if not bool(sig.any()):
             return out["mw"].sum() * 0.0, {"mse": 0.0, "ranking": 0.0}
         z = (batch["mw"][sig].float() - ctx.mw_mean) / ctx.mw_std
-        return magnitude_loss(out["mw"][sig].float(), z, ctx.ranking_lambda, ctx.margin_z, groups=batch["event"][sig])
+        pred, log_s = out["mw"][sig].float(), out["log_s"][sig].float()
+        nll = (0.5 * (pred - z) ** 2 * torch.exp(-2.0 * log_s) + log_s).mean()
+        mse = float(((pred - z) ** 2).mean().detach())
+        if ctx.ranking_lambda == 0:
+            return nll, {"mse": mse, "ranking": 0.0}
+        mr = pairwise_margin_ranking(pred, z, ctx.margin_z, groups=batch["event"][sig])
+        return nll + ctx.ranking_lambda * mr, {"mse": mse, "ranking": float(mr.detach())}
 
     def patch_columns(self, table, out, ctx):
         mw = np.asarray(out["mw"], float) * ctx.mw_std + ctx.mw_mean
-        return {"pred_mw": mw}
+        return {"pred_mw": mw, "pred_mw_std": np.exp(np.asarray(out["log_s"], float)) * ctx.mw_std}
 
     def combine(self, g, w):
-        return {"model_magnitude": float(np.sum(w * g["pred_mw"].to_numpy(float)))}
+        """Weighted mean with weights ``w_i / s_i^2`` (inverse-variance within the detection weights)."""
+        ww = w / np.maximum(g["pred_mw_std"].to_numpy(float), 1e-3) ** 2 if "pred_mw_std" in g else w
+        return {"model_magnitude": float(np.sum(ww * g["pred_mw"].to_numpy(float)) / max(ww.sum(), 1e-300))}
 
     def metrics(self, ev, patches, boot, prior):
         out: dict[str, Any] = {}

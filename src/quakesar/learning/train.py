@@ -158,7 +158,7 @@ def predict(model: PatchNet, data: PatchArrays, norm: InputNorm, device: torch.d
             amp: bool = False) -> dict[str, np.ndarray]:
     """Model outputs (logit, uv, mw standardised, emb) for every row of ``data``, in order."""
     model.eval()
-    outs: dict[str, list[np.ndarray]] = {"logit": [], "uv": [], "mw": [], "emb": []}
+    outs: dict[str, list[np.ndarray]] = {"logit": [], "uv": [], "log_b": [], "mw": [], "log_s": [], "emb": []}
     with torch.no_grad():
         for start in range(0, len(data), batch_size):
             b = data.batch(np.arange(start, min(start + batch_size, len(data))))
