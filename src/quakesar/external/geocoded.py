@@ -11,8 +11,8 @@ a geocoded product (``variant = "geocoded"``) is documented in docs/architecture
   valid area), ``valid`` mask;
 * ``latitude``/``longitude``: tie-point grids of the pixel centres computed from the geotransform
   (every ``tie_step`` pixels plus the last row/column; exact for lat/lon grids, where latitude and
-  longitude are linear in row and column, and within millimetres for UTM grids at the default
-  step, tests/test_external_geocoded.py), ``incidence`` sampled from the product's own look
+  longitude are linear in row and column, and within 3 cm for an 80 m UTM grid at the default
+  step of 16 pixels, tests/test_external_grid.py), ``incidence`` sampled from the product's own look
   vectors or angles at the same nodes (gaps filled from the nearest valid node);
 * attributes: ``subswath`` the product's subswath when it has one (``IW2`` for a HyP3 burst
   product) else ``IW`` (a product spanning the swath); ``track`` the relative orbit, -1 when the

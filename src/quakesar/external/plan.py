@@ -55,10 +55,9 @@ def _entry_specs(entry: Any, where: str, base: Path) -> list[ProductSpec]:
         specs = _entry_specs(str(entry["path"]), where, base)
         want = entry.get("layout")
         if want is not None:
-            wrong = [s.product_id for s in specs if s.layout != want]
+            wrong = [f"{s.product_id} is {s.layout}" for s in specs if s.layout != want]
             if wrong:
-                raise ExternalConfigError(f"{where}: layout {want!r} requested but {', '.join(wrong)} "
-                                          f"{'is' if len(wrong) == 1 else 'are'} {specs[0].layout}")
+                raise ExternalConfigError(f"{where}: layout {want!r} requested but {'; '.join(wrong)}")
         if entry.get("name"):
             if len(specs) != 1:
                 raise ExternalConfigError(f"{where}: name given but {entry['path']} holds {len(specs)} products")

@@ -24,7 +24,8 @@ its own posting) is put on the same kind of grid:
   nodes every ``tie_step`` pixels (plane -> lon/lat -> product CRS -> inverse geotransform) and
   bilinearly in between (the map is smooth: the interpolation error is far below 0.01 pixel).
   Where the product is finer than the grid by a factor ``k >= 2`` it is first box-averaged over
-  ``k`` product pixels (the area average the patch stage also uses); then values are
+  the odd number of product pixels nearest to ``k`` (the area average the patch stage also uses;
+  odd, so that the box stays centred on its pixel); then values are
   interpolated bilinearly with the valid mask as weight (``A(x m) / A(m)``), a pixel being valid
   when at least half its interpolation weight is. The wrapped phase is resampled as the complex
   ``exp(i phase)`` and returned as unit modulus; coherence, unwrapped phase and LOS displacement
@@ -153,6 +154,15 @@ def design_grid(product: GeocodedProduct, range_spacing_m: float, azimuth_spacin
                            float(range_spacing_m), n_rows, n_cols)
 
 
+def odd_box(ratio: float) -> int:
+    """The box size (product pixels) for a grid ``ratio`` times coarser than the product: the odd integer
+    nearest to it (1 below 2). Odd, because an even box is centred half a pixel off its pixel and would
+    shift the field by half a product pixel."""
+    if ratio < 2.0:
+        return 1
+    return 2 * int(math.floor((ratio - 1.0) / 2.0 + 0.5)) + 1
+
+
 def _box(values: np.ndarray, mask: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
     """Masked box average over ``size`` pixels: (average, valid fraction)."""
     frac = ndimage.uniform_filter(mask.astype(np.float64), size=size, mode="constant")
@@ -175,8 +185,8 @@ def resample(product: GeocodedProduct, grid: PseudoRadarGrid, tie_step: int = TI
 
     dx, dy = ground_spacing(product.georef)
     target = 0.5 * (grid.range_spacing_m + grid.azimuth_spacing_m)
-    k = (max(1, int(round(target / dy))), max(1, int(round(target / dx))))
-    box = k[0] >= 2 or k[1] >= 2
+    k = (odd_box(target / dy), odd_box(target / dx))
+    box = k[0] > 1 or k[1] > 1
     mask = product.valid
     phase = product.phase()
     fields = {"re": np.cos(np.where(mask, phase, 0.0)), "im": np.sin(np.where(mask, phase, 0.0)),
