@@ -107,7 +107,9 @@ def import_event(event: dict[str, Any], config: dict[str, Any], results: str | P
     Returns one summary per product (with the paths of both canonical files); no products -> [].
     """
     results = Path(results or config.get("results", "results"))
-    plan = plan_external(config.get("external"), [str(event["id"])], base)
+    ext = dict(config.get("external") or {})
+    ext["events"] = {k: v for k, v in (ext.get("events") or {}).items() if k == str(event["id"])}
+    plan = plan_external(ext, [str(event["id"])], base)
     ql = bool((config.get("external") or {}).get("quicklook", True)) if quicklook is None else quicklook
     out = []
     for spec in plan.get(str(event["id"]), []):
