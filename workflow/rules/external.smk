@@ -11,6 +11,11 @@ EXTERNAL_PRODUCTS = (
     {ev: {s.product_id: s for s in specs} for ev, specs in _plan_external(config["external"], EVENTS).items()}
     if config["source"] == "external" else {}
 )
+if config["source"] == "external" and not any(EXTERNAL_PRODUCTS.values()):
+    raise ValueError(
+        f"source: external, but none of the {len(EVENTS)} selected events has products: put them under "
+        f"{config['external']['dir']}/<event id>/ (LiCSAR frame folders, HyP3 products or zips) or list them in "
+        "external.events (docs/external.md)")
 _EXTERNAL_QUICKLOOK = bool(config["external"]["quicklook"])
 # what the import depends on besides the product: the training pixel (simulate, multilook) and the section itself
 _EXTERNAL_CFG = as_json({"external": config["external"], "simulate": config["simulate"],

@@ -20,9 +20,8 @@ that reads S1D products; quakesar cannot check that without SNAP.
 from __future__ import annotations
 
 import logging
+import re
 from importlib import metadata
-
-from packaging.version import Version
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +32,18 @@ WHY = {
     "asf-search": "earlier versions silently drop Sentinel-1C scenes from searches",
     "sentineleof": "earlier versions cannot fetch Sentinel-1C orbit files",
 }
+
+
+def version_key(text: str) -> tuple[int, ...]:
+    """Numeric release components of a version string (``"8.1.3"`` -> ``(8, 1, 3)``, ``"0.13.1.dev2"`` ->
+    ``(0, 13, 1)``): enough to compare against the floors, without the ``packaging`` dependency."""
+    m = re.match(r"\s*v?(\d+(?:\.\d+)*)", str(text))
+    if not m:
+        raise ValueError(f"cannot read a version number from {text!r}")
+    parts = [int(x) for x in m.group(1).split(".")]
+    while len(parts) > 1 and parts[-1] == 0:
+        parts.pop()
+    return tuple(parts)
 
 
 class VersionError(RuntimeError):
@@ -54,7 +65,7 @@ def check_version(distribution: str) -> str:
     if have is None:
         raise VersionError(f"{distribution} is not installed; quakesar's ASF path needs {distribution}>={floor} "
                            f"(pip install '{distribution}>={floor}', or the conda environment envs/asf.yaml)")
-    if Version(have) < Version(floor):
+    if version_key(have) < version_key(floor):
         raise VersionError(f"{distribution} {have} is installed but quakesar needs >= {floor}: {WHY[distribution]}. "
                            f"Upgrade with pip install -U '{distribution}>={floor}' (or recreate envs/asf.yaml)")
     return have

@@ -65,6 +65,14 @@ def check_coseismic(product: GeocodedProduct, event: dict[str, Any]) -> None:
             "(set external.require_coseismic: false to import it anyway)")
 
 
+def epicentre_in_product(product: GeocodedProduct, event: dict[str, Any]) -> bool:
+    """True when the event's epicentre falls on a valid pixel of the product (nearest pixel)."""
+    geo = product.georef
+    row, col = geo.rowcol(*geo.from_lonlat(float(event["longitude"]), float(event["latitude"])))
+    r, c = int(round(float(row))), int(round(float(col)))
+    return 0 <= r < geo.shape[0] and 0 <= c < geo.shape[1] and bool(product.valid[r, c])
+
+
 def import_product(spec: ProductSpec, event: dict[str, Any], config: dict[str, Any], out_h5: Path, out_geo_h5: Path,
                    quicklook_png: Path | None = None) -> dict[str, Any]:
     """Read, convert and write one product (module docstring); returns a summary.
@@ -82,6 +90,12 @@ def import_product(spec: ProductSpec, event: dict[str, Any], config: dict[str, A
         log.info("%s: %s", spec.product_id, note)
     if ext.get("require_coseismic", True):
         check_coseismic(product, event)
+    inside = epicentre_in_product(product, event)
+    product.metadata["epicentre_in_product"] = inside
+    if not inside:
+        log.warning("%s: the epicentre of %s (%.4f, %.4f) is outside the product's valid area; its patches see "
+                    "the event from afar (the training scenes always contain their epicentre)", spec.product_id,
+                    event["id"], float(event["latitude"]), float(event["longitude"]))
     geo = geocoded_interferogram(product, event, tie_step)
     write_interferogram(out_geo_h5, geo)
     ifg, grid = pseudo_radar_interferogram(product, event, config, tie_step)
@@ -97,6 +111,7 @@ def import_product(spec: ProductSpec, event: dict[str, Any], config: dict[str, A
             panels["los_displacement"] = ifg.optional["los_displacement"]
         save_quicklook(quicklook_png, panels, title=f"{event['id']} {spec.product_id} (pseudo-radar)")
     return {"product_id": spec.product_id, "layout": spec.layout, "shape": list(product.shape),
+            "epicentre_in_product": inside,
             "pseudo_radar_shape": [grid.rows, grid.cols], "h5": str(out_h5), "geo_h5": str(out_geo_h5)}
 
 
