@@ -17,9 +17,14 @@ if config["source"] == "external" and not any(EXTERNAL_PRODUCTS.values()):
         f"{config['external']['dir']}/<event id>/ (LiCSAR frame folders, HyP3 products or zips) or list them in "
         "external.events (docs/external.md)")
 _EXTERNAL_QUICKLOOK = bool(config["external"]["quicklook"])
-# what the import depends on besides the product: the training pixel (simulate, multilook) and the section itself
-_EXTERNAL_CFG = as_json({"external": config["external"], "simulate": config["simulate"],
-                         "interferogram": {"multilook": config["interferogram"]["multilook"]}})
+# What an import depends on besides its own product (its spec param): the training pixel (simulate
+# mode/reduction, multilook) and the import options - not the other events' entries, so editing one
+# event's products re-runs only that event's jobs.
+_EXTERNAL_CFG = as_json({
+    "external": {k: config["external"][k] for k in ("grid", "require_coseismic", "quicklook")},
+    "simulate": {k: config["simulate"][k] for k in ("mode", "reduction")},
+    "interferogram": {"multilook": config["interferogram"]["multilook"]},
+})
 
 
 def _external_spec(wildcards):

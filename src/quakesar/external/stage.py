@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -109,7 +110,9 @@ def import_product(spec: ProductSpec, event: dict[str, Any], config: dict[str, A
         panels: dict[str, np.ndarray] = {"phase": (ifg.i + 1j * ifg.q).astype(np.complex64), "coherence": ifg.coherence}
         if "los_displacement" in ifg.optional:
             panels["los_displacement"] = ifg.optional["los_displacement"]
-        save_quicklook(quicklook_png, panels, title=f"{event['id']} {spec.product_id} (pseudo-radar)")
+        with warnings.catch_warnings():  # blocks of the empty grid corners are all NaN
+            warnings.simplefilter("ignore", RuntimeWarning)
+            save_quicklook(quicklook_png, panels, title=f"{event['id']} {spec.product_id} (pseudo-radar)")
     return {"product_id": spec.product_id, "layout": spec.layout, "shape": list(product.shape),
             "epicentre_in_product": inside,
             "pseudo_radar_shape": [grid.rows, grid.cols], "h5": str(out_h5), "geo_h5": str(out_geo_h5)}
