@@ -167,3 +167,24 @@ def test_zip_members_are_read_without_unpacking(tmp_path: Path) -> None:
     assert spec.files["parameters"] == f"{archive}!{name}/{name}.txt"
     assert read_product(spec).valid.all()
     assert not (tmp_path / name).exists()
+
+
+def test_multi_band_rasters_need_the_band_named(tmp_path: Path) -> None:
+    """ISCE2's geocoded unwrapped file has amplitude in band 1 and phase in band 2: never guess."""
+    import rasterio
+    from rasterio.transform import Affine
+
+    phase = np.linspace(-3, 3, 48).reshape(6, 8)
+    with rasterio.open(tmp_path / "filt_topophase.unw.geo.tif", "w", driver="GTiff", height=6, width=8, count=2,
+                       dtype="float32", crs="EPSG:4326", transform=Affine(0.001, 0, 22.0, 0, -0.001, 39.8)) as ds:
+        ds.write(np.full((6, 8), 5.0, np.float32), 1)
+        ds.write(phase.astype(np.float32), 2)
+    entry = {"layout": "geotiff", "unwrapped": "filt_topophase.unw.geo.tif", "incidence": 39.0, "heading_deg": -12.0,
+             "phase_sign": "range_increase_positive", "reference_time": "2021-02-24T16:27:30Z",
+             "secondary_time": "2021-03-08T16:27:31Z"}
+    with pytest.raises(ValueError, match="2 bands; say which one"):
+        read_product(generic_spec(entry, tmp_path, "x"))
+    p = read_product(generic_spec({**entry, "bands": {"unwrapped": 2}}, tmp_path, "x"))
+    np.testing.assert_allclose(p.unwrapped, phase, atol=1e-6)
+    with pytest.raises(LayoutError, match="bands"):
+        generic_spec({**entry, "bands": {"coherence": 1}}, tmp_path, "x")

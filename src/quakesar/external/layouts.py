@@ -43,7 +43,7 @@ GENERIC_FILE_ROLES = ("unwrapped", "wrapped", "los_displacement", "coherence", "
 GENERIC_KEYS = GENERIC_FILE_ROLES + (
     "layout", "path", "name", "phase_sign", "displacement_sign", "displacement_units", "incidence_units",
     "heading_deg", "reference_time", "secondary_time", "flight_direction", "track", "wavelength_m",
-    "byte_order", "pixel_registration", "interleave", "nodata", "coherence_scale")
+    "byte_order", "pixel_registration", "interleave", "nodata", "coherence_scale", "bands")
 _HYP3_BURST = re.compile(r"^S1_\d{6}_IW[123]_\d{8}_\d{8}_[VH]{2}_INT\d+_\w{4}$")
 _HYP3_GAMMA = re.compile(r"^S1[A-D]{2}_\d{8}T\d{6}_\d{8}T\d{6}_[VH]{2}[PRO]\d{3}_INT\d+_G_[uw][ec][12F3]_\w{4}$")
 _SAFE_ID = re.compile(r"[^A-Za-z0-9_-]+")
@@ -228,6 +228,9 @@ def generic_spec(entry: dict[str, Any], base: Path, where: str) -> ProductSpec:
     for key in ("reference_time", "secondary_time"):
         if not isinstance(entry.get(key), str):
             raise LayoutError(f"{where}.{key}: an ISO 8601 UTC time is needed for a generic product")
+    bands = entry.get("bands") or {}
+    if not isinstance(bands, dict) or any(r not in files or not isinstance(b, int) or b < 1 for r, b in bands.items()):
+        raise LayoutError(f"{where}.bands: expected {{<role>: <band number from 1>}} for roles given as files, got {bands!r}")
     options = {k: v for k, v in entry.items() if k not in GENERIC_FILE_ROLES or not isinstance(v, str)}
     options.pop("layout", None)
     main = files.get("unwrapped") or files.get("wrapped") or files["los_displacement"]

@@ -301,14 +301,6 @@ def licsar_pair_dates(name: str) -> tuple[dt.date, dt.date]:
     return d1, d2
 
 
-def ground_spacing_from_header(meta: dict[str, Any]) -> tuple[float, float] | None:
-    """(x_step, y_step) of a ``.rsc``-like dict in its own units, or None."""
-    try:
-        return float(meta["X_STEP"]), float(meta["Y_STEP"])
-    except (KeyError, ValueError):
-        return None
-
-
 def degrees_to_metres(lat_deg: float, dlon: float, dlat: float) -> tuple[float, float]:
     """Approximate east/north sizes (m) of a (dlon, dlat) degree step at ``lat_deg`` (WGS84 radii of curvature)."""
     a, e2 = 6378137.0, 6.69437999014e-3

@@ -112,8 +112,8 @@ def plan_external(external: dict[str, Any] | None, events: list[str], base: str 
         for s in specs:
             if s.product_id in seen:
                 raise ExternalConfigError(f"event {event}: two products with the id {s.product_id!r} "
-                                          f"({seen[s.product_id]} and {next(iter(s.files.values()))}); "
-                                          "give one a name")
+                                          f"({seen[s.product_id]} and {next(iter(s.files.values()))}): the same "
+                                          "product both unpacked and zipped? Keep one, or give one a name")
             seen[s.product_id] = next(iter(s.files.values()))
     return plan
 

@@ -145,8 +145,13 @@ def exists(path: str) -> bool:
         return False
 
 
-def read_geotiff(path: str, band: int = 1) -> tuple[np.ndarray, Georef]:
-    """One band of a GeoTIFF (or any GDAL raster) as float64 with NaN for no-data, and its Georef."""
+def read_geotiff(path: str, band: int | None = None) -> tuple[np.ndarray, Georef]:
+    """One band of a GeoTIFF (or any GDAL raster) as float64 with NaN for no-data, and its Georef.
+
+    ``band`` None means the raster must have exactly one band: multi-band files (ISCE2's
+    ``filt_topophase.unw.geo`` holds amplitude in band 1 and the unwrapped phase in band 2) need
+    the band named, so that an amplitude is never read as a phase.
+    """
     import rasterio
 
     archive, member = split_member(path)
@@ -155,6 +160,13 @@ def read_geotiff(path: str, band: int = 1) -> tuple[np.ndarray, Georef]:
         with rasterio.open(gdal_path) as ds:
             if ds.crs is None:
                 raise RasterError(f"{path}: the raster has no coordinate reference system; not a geocoded product")
+            if band is None:
+                if ds.count != 1:
+                    raise RasterError(f"{path}: {ds.count} bands; say which one holds the data "
+                                      "(bands: {<role>: <band number>} in the product's config entry)")
+                band = 1
+            if not 1 <= band <= ds.count:
+                raise RasterError(f"{path}: band {band} requested, the raster has {ds.count}")
             data = ds.read(band, masked=True)
             arr = np.asarray(data.filled(np.nan) if np.ma.isMaskedArray(data) else data, dtype=np.float64)
             if ds.nodata is not None and not np.isnan(ds.nodata):

@@ -35,7 +35,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from quakesar.convention import WAVELENGTH_M, incidence_heading_from_los, los_from_look_angles, los_to_phase, wrap
+from quakesar.convention import WAVELENGTH_M, incidence_heading_from_los, los_from_look_angles, wrap
 from quakesar.external.layouts import LayoutError, ProductSpec
 from quakesar.external.metadata import (MetadataError, iso, licsar_pair_dates, parse_hyp3, parse_licsar_frame,
                                         parse_licsar_metadata)
@@ -265,14 +265,15 @@ def read_hyp3(spec: ProductSpec) -> GeocodedProduct:
 
 
 def _generic_reader(spec: ProductSpec) -> Callable[[str], tuple[np.ndarray, Georef]]:
-    if spec.layout == "geotiff":
-        return read_geotiff
     o = spec.options
+    bands = {spec.files[role]: int(b) for role, b in (o.get("bands") or {}).items() if role in spec.files}
+    if spec.layout == "geotiff":
+        return lambda path: read_geotiff(path, bands.get(path))
 
     def read(path: str) -> tuple[np.ndarray, Georef]:
+        rmg = o.get("interleave") == "rmg" and path.endswith(".unw")
         return read_raw(path, byte_order=o.get("byte_order"), pixel_registration=o.get("pixel_registration"),
-                        interleave="rmg" if (o.get("interleave") == "rmg" and path.endswith(".unw")) else "band",
-                        band=2 if (o.get("interleave") == "rmg" and path.endswith(".unw")) else 1)
+                        interleave="rmg" if rmg else "band", band=2 if rmg else 1)
 
     return read
 
@@ -358,12 +359,3 @@ def read_product(spec: ProductSpec) -> GeocodedProduct:
     product = READERS[spec.layout](spec)
     product.check()
     return product
-
-
-def los_phase_of(product: GeocodedProduct) -> np.ndarray:
-    """The unwrapped phase of the product if it has one, else that of its LOS displacement (rad)."""
-    if product.unwrapped is not None:
-        return product.unwrapped
-    if product.los_displacement is not None:
-        return los_to_phase(product.los_displacement, product.wavelength_m)
-    raise ValueError(f"{product.product_id}: no unwrapped phase or LOS displacement")
