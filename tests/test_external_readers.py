@@ -188,3 +188,22 @@ def test_multi_band_rasters_need_the_band_named(tmp_path: Path) -> None:
     np.testing.assert_allclose(p.unwrapped, phase, atol=1e-6)
     with pytest.raises(LayoutError, match="bands"):
         generic_spec({**entry, "bands": {"coherence": 1}}, tmp_path, "x")
+
+
+def test_licsar_look_vectors_on_the_whole_frame_grid(tmp_path: Path) -> None:
+    """LiCSAR's E/N/U cover the frame; an interferogram clipped to a sub-area is on a smaller grid:
+    the vectors are sampled at its pixels (a grid of another CRS would still be refused)."""
+    truth = build_licsar(tmp_path, "131A_05114_131313", "20210224_20210308", CENTRE, -12.4, rows=40, cols=50)
+    from quakesar.external.raster import read_geotiff
+
+    pair_dir = tmp_path / "131A_05114_131313" / "interferograms" / "20210224_20210308"
+    for name in ("unw", "diff_pha", "cc"):  # clip the pair to rows 5..34, cols 7..41
+        path = pair_dir / f"20210224_20210308.geo.{name}.tif"
+        arr, geo = read_geotiff(str(path))
+        t = geo.transform
+        clipped = (t[0] + 7 * t[1], t[1], 0.0, t[3] + 5 * t[5], 0.0, t[5])
+        write_geotiff(path, np.nan_to_num(arr[5:35, 7:42]), clipped, "EPSG:4326", dtype="uint8" if name == "cc" else "float32")
+    p = read_product(find_products(tmp_path)[0])
+    assert p.shape == (30, 35)
+    np.testing.assert_allclose(p.incidence_deg, truth.incidence_deg[5:35, 7:42], atol=1e-4)
+    assert any("grid of its own" in c for c in p.conversions)

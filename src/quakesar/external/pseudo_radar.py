@@ -53,6 +53,7 @@ from quakesar.interferogram.canonical import Interferogram
 from quakesar.tiepoints import TiePointGrid
 
 MAX_FOOTPRINT_POINTS = 400_000
+MAX_GRID_PIXELS = 60_000_000  # ~3 GB of work arrays; a LiCSAR frame at the reduction-8 pixel is 5.5 Mpx
 
 
 def training_pixel_spacing(config: dict[str, Any], incidence_deg: float) -> tuple[float, float, dict[str, Any]]:
@@ -150,6 +151,10 @@ def design_grid(product: GeocodedProduct, range_spacing_m: float, azimuth_spacin
     g0 = float(g_all.min()) + range_spacing_m / 2.0
     n_rows = max(2, int(math.ceil((float(s_all.max()) - float(s_all.min())) / azimuth_spacing_m)))
     n_cols = max(2, int(math.ceil((float(g_all.max()) - float(g_all.min())) / range_spacing_m)))
+    if n_rows * n_cols > MAX_GRID_PIXELS:
+        raise ValueError(f"{product.product_id}: the pseudo-radar grid would be {n_rows} x {n_cols} pixels at "
+                         f"{range_spacing_m:.1f} m x {azimuth_spacing_m:.1f} m (limit {MAX_GRID_PIXELS:,}); clip the "
+                         "product around the epicentre, or train and import at a coarser pixel (simulate.reduction)")
     return PseudoRadarGrid(lat0, lon0, float(product.heading_deg), s0, g0, float(azimuth_spacing_m),
                            float(range_spacing_m), n_rows, n_cols)
 
@@ -231,6 +236,14 @@ def pseudo_radar_interferogram(product: GeocodedProduct, event: dict[str, Any], 
     rg, az, how = training_pixel_spacing(config, float(centre))
     grid = design_grid(product, rg, az)
     res = resample(product, grid, tie_step)
+    dx, dy = ground_spacing(product.georef)
+    coarser = max(dx, dy) > 1.5 * max(rg, az)
+    if coarser:
+        import logging
+
+        logging.getLogger(__name__).warning(
+            "%s: the product's pixel (%.0f m x %.0f m) is coarser than the training pixel (%.0f m x %.0f m): the "
+            "patches are interpolated up and smoother than the training data", product.product_id, dx, dy, rg, az)
     valid = res["valid"]
     ml = (config.get("interferogram") or {}).get("multilook") or {}
     optional: dict[str, np.ndarray] = {"valid": valid.astype(np.uint8)}
@@ -246,7 +259,8 @@ def pseudo_radar_interferogram(product: GeocodedProduct, event: dict[str, Any], 
                            "(the training data's ground pixel at the scene-centre incidence)",
         pseudo_radar_grid=grid.to_json(), training_grid=json.dumps(how),
         backend_extra={"pseudo_radar_grid": json.loads(grid.to_json()), "training_grid": how,
-                       "prefilter_box_product_pixels": res["prefilter_box"]})
+                       "prefilter_box_product_pixels": res["prefilter_box"],
+                       "product_pixel_m": [dx, dy], "product_coarser_than_training_pixel": coarser})
     ifg = Interferogram(
         i=np.real(res["z"]).astype(np.float32), q=np.imag(res["z"]).astype(np.float32),
         coherence=np.where(valid, res["coherence"], 0.0).astype(np.float32),

@@ -117,25 +117,50 @@ def incidence_from_slant_range(slant_range_m: float, height_m: float, earth_radi
 # --------------------------------------------------------------------------- helpers
 
 
+#: Look-geometry rasters that are smooth and may come on a grid of their own (a LiCSAR frame's E/N/U
+#: cover the whole frame, a clipped interferogram less): sampled bilinearly at the data's pixels.
+GEOMETRY_ROLES = frozenset({"east", "north", "up", "incidence"})
+
+
+def _onto(arr: np.ndarray, geo: Georef, target: Georef) -> np.ndarray:
+    """``arr`` (on ``geo``) sampled bilinearly at the pixel centres of ``target`` (same CRS); NaN outside."""
+    from scipy import ndimage
+
+    rr, cc = np.mgrid[0:target.shape[0], 0:target.shape[1]]
+    row, col = geo.rowcol(*target.xy(rr, cc))
+    return ndimage.map_coordinates(arr, np.stack([row, col]), order=1, mode="constant", cval=np.nan)
+
+
 def _stack(files: dict[str, str], roles: list[str], read: Callable[[str], tuple[np.ndarray, Georef]],
-           product: str) -> tuple[dict[str, np.ndarray], Georef]:
-    """Read the rasters of ``roles`` present in ``files``; all must share one grid."""
+           product: str, notes: list[str] | None = None) -> tuple[dict[str, np.ndarray], Georef]:
+    """Read the rasters of ``roles`` present in ``files``; all must share one grid, except the
+    look-geometry rasters (:data:`GEOMETRY_ROLES`), which are resampled onto the data's grid when
+    they are on another grid of the same CRS (noted in ``notes``)."""
     arrays: dict[str, np.ndarray] = {}
     georef: Georef | None = None
     first = ""
-    for role in roles:
-        if role not in files:
-            continue
+    deferred: list[tuple[str, np.ndarray, Georef]] = []
+    for role in sorted((r for r in roles if r in files), key=lambda r: r in GEOMETRY_ROLES):
         arr, geo = read(files[role])
         if georef is None:
             georef, first = geo, files[role]
         elif not georef.same_grid(geo):
+            from pyproj import CRS
+
+            if role in GEOMETRY_ROLES and CRS.from_user_input(geo.crs) == CRS.from_user_input(georef.crs):
+                deferred.append((role, arr, geo))
+                continue
             raise RasterError(f"{product}: {files[role]} is not on the grid of {first} "
                               f"(shape {geo.shape} vs {georef.shape}, transform {geo.transform} vs {georef.transform}); "
                               "all rasters of a product must share one grid")
         arrays[role] = arr
     if georef is None:
         raise LayoutError(f"{product}: no raster among {roles}")
+    for role, arr, geo in deferred:
+        arrays[role] = _onto(arr, geo, georef)
+        if notes is not None:
+            notes.append(f"{role}: on a grid of its own ({geo.shape[0]} x {geo.shape[1]}), sampled bilinearly "
+                         "at the data's pixel centres")
     return arrays, georef
 
 
@@ -165,12 +190,14 @@ def _heading(per_pixel: np.ndarray | None, valid: np.ndarray, meta_heading: floa
 def read_licsar(spec: ProductSpec) -> GeocodedProduct:
     """A LiCSAR pair (module docstring)."""
     f = spec.files
-    arrays, geo = _stack(f, ["unwrapped", "wrapped", "coherence", "east", "north", "up"], read_geotiff, spec.product_id)
+    notes: list[str] = []
+    arrays, geo = _stack(f, ["unwrapped", "wrapped", "coherence", "east", "north", "up"], read_geotiff, spec.product_id,
+                         notes)
     frame, pair = str(spec.options.get("frame")), str(spec.options.get("pair"))
     track, direction = parse_licsar_frame(frame)
     d1, d2 = licsar_pair_dates(pair)
     meta = parse_licsar_metadata(read_text(f["metadata"]), f["metadata"]) if "metadata" in f else None
-    conversions = ["LiCSAR phase sign = quakesar's (positive = range increase): unchanged"]
+    conversions = ["LiCSAR phase sign = quakesar's (positive = range increase): unchanged", *notes]
     coh, note = coherence_01(arrays["coherence"], f["coherence"])
     conversions.append(note)
     phases = [arrays[r] for r in ("unwrapped", "wrapped") if r in arrays]
@@ -289,9 +316,9 @@ def _parse_iso(text: str, where: str) -> dt.datetime:
 def read_generic(spec: ProductSpec) -> GeocodedProduct:
     """A generic geocoded grid (GeoTIFF or raw float32 + header) with the conventions its entry states."""
     f, o = spec.files, spec.options
-    arrays, geo = _stack(f, ["unwrapped", "wrapped", "los_displacement", "coherence", "incidence", "east", "north", "up"],
-                         _generic_reader(spec), spec.product_id)
     conversions: list[str] = []
+    arrays, geo = _stack(f, ["unwrapped", "wrapped", "los_displacement", "coherence", "incidence", "east", "north", "up"],
+                         _generic_reader(spec), spec.product_id, conversions)
     nodata = o.get("nodata")
     for a in arrays.values():
         if nodata is not None:
