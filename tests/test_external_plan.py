@@ -101,3 +101,16 @@ def test_schema_accepts_the_external_section_and_refuses_unknown_keys() -> None:
         load_config(ROOT / "config" / "config.yaml", {"external": {"folder": "x"}})
     with pytest.raises(ConfigError, match="pixel_spacing"):
         load_config(ROOT / "config" / "config.yaml", {"external": {"grid": {"pixel_spacing": {"range_m": 100}}}})
+
+
+def test_planned_outputs_name_the_files_of_each_product(tmp_path: Path) -> None:
+    from quakesar.external.stage import planned_outputs
+
+    _products(tmp_path)
+    cfg = {"results": "res", "external": {"dir": str(tmp_path / "data" / "external")}}
+    out = planned_outputs(cfg, ["us7000df40", "us7000hj3u"])
+    assert sorted(out) == ["us7000df40"]
+    files = {p["layout"]: p for p in out["us7000df40"]}
+    lic = files["licsar"]
+    assert lic["h5"] == "res/interferograms/us7000df40/ext_131A_05114_131313_20210224_20210308.h5"
+    assert lic["geo_h5"].endswith(".geo.h5") and lic["png"].endswith(".png")

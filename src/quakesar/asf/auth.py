@@ -116,7 +116,8 @@ def ensure_asf_cookie(session: requests.Session, authorize_url: str | None = Non
     if session.cookies.get(ASF_COOKIE):
         return "present"
     url = authorize_url or getattr(session, "asf_authorize_url", None) or asf_authorize_url()
-    how = credential_source() or "no credentials"
+    # requests applies ~/.netrc to the Earthdata host whenever it has an entry (before the token header)
+    how = "netrc" if _netrc_has(EARTHDATA_HOST) else (credential_source() or "no credentials")
     try:
         resp = session.get(url, allow_redirects=True, timeout=timeout_s)
     except (requests.ConnectionError, requests.Timeout) as exc:

@@ -118,6 +118,17 @@ def import_product(spec: ProductSpec, event: dict[str, Any], config: dict[str, A
             "pseudo_radar_shape": [grid.rows, grid.cols], "h5": str(out_h5), "geo_h5": str(out_geo_h5)}
 
 
+def planned_outputs(config: dict[str, Any], event_ids: list[str], results: str | Path | None = None,
+                    base: str | Path = ".") -> dict[str, list[dict[str, Any]]]:
+    """Event id -> its products' files (``product_id``, ``layout``, ``h5`` pseudo-radar, ``geo_h5``,
+    ``png``), from the start-up plan, without importing anything (what a downstream step reads)."""
+    results = Path(results or config.get("results", "results"))
+    plan = plan_external(config.get("external"), list(event_ids), base)
+    return {ev: [{"product_id": s.product_id, "layout": s.layout,
+                  **{k: str(v) for k, v in output_paths(results, ev, s.product_id).items()}} for s in specs]
+            for ev, specs in plan.items()}
+
+
 def import_event(event: dict[str, Any], config: dict[str, Any], results: str | Path | None = None,
                  base: str | Path = ".", quicklook: bool | None = None) -> list[dict[str, Any]]:
     """Import every product of one event (the directory convention and ``external.events``).
