@@ -177,6 +177,16 @@ def read_geotiff(path: str, band: int | None = None) -> tuple[np.ndarray, Georef
         raise RasterError(f"{path}: cannot open as a raster ({exc})") from None
 
 
+def raster_dtype(path: str) -> str:
+    """The storage data type of band 1 of a GDAL raster (``"uint8"``, ``"float32"``, ...)."""
+    import rasterio
+
+    archive, member = split_member(path)
+    gdal_path = f"/vsizip/{Path(archive).resolve()}/{member}" if member else archive
+    with rasterio.open(gdal_path) as ds:
+        return str(ds.dtypes[0])
+
+
 def header_of(path: str, header: str | None = None) -> tuple[str, dict[str, str], str]:
     """(header path, parsed fields, kind '.rsc'|'.par') of a raw raster: ``header`` or ``<file>.rsc``/``.par``."""
     candidates = [header] if header else [f"{path}.rsc", f"{path}.par"]

@@ -7,7 +7,7 @@ checks both directions of every conversion):
   time-series tool LiCSBAS turns them into LOS displacement with ``-wavelength / (4 pi)``,
   positive towards the satellite, i.e. the same sign as :func:`quakesar.convention.phase_to_los`:
   no sign change. ``geo.cc.tif``: 0-255 (uint8, newer products) or 0-1 (older float products),
-  detected from the values (a maximum above 1 means 0-255). ``geo.E/N/U.tif``: ground-to-satellite
+  told apart by the file's storage type. ``geo.E/N/U.tif``: ground-to-satellite
   unit vector components; incidence and heading from
   :func:`quakesar.convention.incidence_heading_from_los`. 0 (or NaN) is LiCSAR's no-data value.
 * **ASF HyP3** (GAMMA and ISCE2 burst): ``unw_phase`` radians, "positive values indicate movement
@@ -40,7 +40,7 @@ from quakesar.external.layouts import LayoutError, ProductSpec
 from quakesar.external.metadata import (MetadataError, iso, licsar_pair_dates, parse_hyp3, parse_licsar_frame,
                                         parse_licsar_metadata)
 from quakesar.external.product import GeocodedProduct
-from quakesar.external.raster import Georef, RasterError, read_geotiff, read_raw, read_text
+from quakesar.external.raster import Georef, RasterError, raster_dtype, read_geotiff, read_raw, read_text
 
 HEADING_TOLERANCE_DEG = 15.0
 PHASE_SIGN = {"range_increase_positive": 1.0, "range_decrease_positive": -1.0}
@@ -198,8 +198,10 @@ def read_licsar(spec: ProductSpec) -> GeocodedProduct:
     d1, d2 = licsar_pair_dates(pair)
     meta = parse_licsar_metadata(read_text(f["metadata"]), f["metadata"]) if "metadata" in f else None
     conversions = ["LiCSAR phase sign = quakesar's (positive = range increase): unchanged", *notes]
-    coh, note = coherence_01(arrays["coherence"], f["coherence"])
-    conversions.append(note)
+    # newer LiCSAR frames store coherence as uint8 0-255, older ones as float 0-1: the storage type decides
+    stored = raster_dtype(f["coherence"])
+    coh, note = coherence_01(arrays["coherence"], f["coherence"], 1.0 / 255.0 if stored == "uint8" else None)
+    conversions.append(f"{note} ({stored})")
     phases = [arrays[r] for r in ("unwrapped", "wrapped") if r in arrays]
     valid = np.isfinite(coh) & (coh > 0)
     for p in phases:

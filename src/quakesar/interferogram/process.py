@@ -44,6 +44,6 @@ def process_interferogram(backend: str, out_h5: Path, cfg: dict[str, Any], quick
     if missing:
         raise ValueError(f"interferogram backend 'snap' needs {', '.join(missing)}")
     snap = importlib.import_module("quakesar.interferogram.snap.pipeline")
+    extra = {"orbit_manifests": [Path(p) for p in orbit_manifests]} if orbit_manifests else {}
     snap.process_pair(Path(pairs_json), event, subswath, [Path(p) for p in slc_paths], Path(out_h5), cfg,
-                      Path(workdir), Path(log_path), quicklook_png,
-                      orbit_manifests=[Path(p) for p in orbit_manifests or []])
+                      Path(workdir), Path(log_path), quicklook_png, **extra)
