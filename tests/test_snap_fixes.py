@@ -23,6 +23,7 @@ from quakesar.interferogram.snap.orbits import install_orbits, snap_orbit_dir
 from quakesar.interferogram.snap.pipeline import process_pair
 
 from test_snap_dimap import ABSTRACTED, _scene, write_snap_ifg_dimap
+from test_asf_workflow import snakemake, workdir  # noqa: F401  (workdir: the ASF DAG fixture)
 from test_snap_runner import REF_ZIP, SEC_ZIP, _WRITES_DIMAP, _pairs, _stand_in
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -112,3 +113,36 @@ def test_every_dem_the_schema_allows_builds_a_graph() -> None:
     nodes = build_nodes(REF_ZIP, SEC_ZIP, Path("/tmp/x.dim"), "IW2", {"snap": {"dem": "Copernicus 90m Global DEM"}})
     dems = {n.id: n.parameters.get("demName") for n in nodes if "demName" in n.parameters}
     assert dems and set(dems.values()) == {"Copernicus 90m Global DEM"}
+
+
+def test_rule_entry_point_hands_the_orbit_manifests_to_snap(tmp_path: Path) -> None:
+    """The interferogram rule's command (workflow/rules/interferogram.smk adds --orbits with
+    download.orbits) reaches process_pair: the files end up in SNAP's folder before gpt runs."""
+    from quakesar.interferogram.rule import main
+
+    exe = _stand_in(tmp_path, _WRITES_DIMAP)
+    aux = tmp_path / "aux"
+    cfg = {"coherence_window": {"range": 10, "azimuth": 3}, "goldstein": {"enabled": False},
+           "snap": {"gpt": str(exe), "timeout_minutes": 1, "bursts": "epicentre", "auxdata_dir": str(aux)}}
+    ref = _manifest(tmp_path, REF_ZIP.name[:67], "S1A", "2025-04-06T02:20:08Z", POEORB)
+    out = tmp_path / "IW2.h5"
+    assert main(["snap", "--cfg", json.dumps(cfg), "--log", str(tmp_path / "job.log"), "--record", '{"id": "ev1"}',
+                 "--subswaths", "IW2", "--pairs", str(_pairs(tmp_path, {"IW2": [230135, 230136]})),
+                 "--slcs", str(REF_ZIP), str(SEC_ZIP), "--workdir", str(tmp_path / "w"),
+                 "--gpt-log", str(tmp_path / "gpt.log"), "--outputs", str(out), "--orbits", str(ref)]) == 0
+    assert (aux / "Orbits" / "Sentinel-1" / "POEORB" / "S1A" / "2025" / "04" / POEORB).is_file() and out.is_file()
+
+
+@pytest.mark.slow
+def test_snap_job_command_carries_the_orbit_manifests(workdir) -> None:
+    """Snakemake plans the SNAP job with the orbit manifests as inputs and on its command line
+    (download.orbits: true), on the ASF DAG of tests/test_asf_workflow.py (recorded ASF responses)."""
+    work, doc = workdir
+    ref, sec = doc["pairs"][0]["reference"]["scene"], doc["pairs"][0]["secondary"]["scene"]
+    cfg = work / "orbits.yaml"
+    cfg.write_text(yaml.safe_dump({"download": {"orbits": True}}))
+    out = snakemake(work, "-n", "-p", "results/interferograms/nn00725272/IW3.h5", extra_config=cfg)
+    text = out.stdout + out.stderr
+    assert f"--orbits slc/orbits/{ref}.json slc/orbits/{sec}.json" in text, text[-3000:]
+    plain = snakemake(work, "-n", "-p", "results/interferograms/nn00725272/IW3.h5")
+    assert "--orbits" not in plain.stdout + plain.stderr
