@@ -207,3 +207,23 @@ def test_licsar_look_vectors_on_the_whole_frame_grid(tmp_path: Path) -> None:
     assert p.shape == (30, 35)
     np.testing.assert_allclose(p.incidence_deg, truth.incidence_deg[5:35, 7:42], atol=1e-4)
     assert any("grid of its own" in c for c in p.conversions)
+
+
+def test_satellite_to_ground_vectors_need_saying_so(tmp_path: Path) -> None:
+    """Vectors pointing from the satellite to the ground (FLATSIM's CosENU convention) are refused
+    unless the entry says vector_direction: satellite_to_ground, then negated."""
+    truth, name = build_hyp3(tmp_path / "src", "gamma", CENTRE, T1, T2, -167.6, rows=12, cols=14)
+    from quakesar.external.raster import read_geotiff
+
+    geo = read_geotiff(str(tmp_path / "src" / name / f"{name}_corr.tif"))[1]
+    enu = -los_unit_vector(truth.incidence_deg, -167.6)
+    for k, role in enumerate(("east", "north", "up")):
+        write_geotiff(tmp_path / f"{role}.tif", enu[..., k], geo.transform, truth.crs)
+    entry = {"layout": "geotiff", "unwrapped": str(tmp_path / "src" / name / f"{name}_unw_phase.tif"),
+             "east": "east.tif", "north": "north.tif", "up": "up.tif", "phase_sign": "range_increase_positive",
+             "reference_time": "2021-02-24T16:27:30Z", "secondary_time": "2021-03-08T16:27:31Z"}
+    with pytest.raises(MetadataError, match="point down.*vector_direction: satellite_to_ground"):
+        read_product(generic_spec(entry, tmp_path, "x"))
+    p = read_product(generic_spec({**entry, "vector_direction": "satellite_to_ground"}, tmp_path, "x"))
+    assert p.heading_deg == pytest.approx(-167.6, abs=1e-4) and p.flight_direction == "descending"
+    np.testing.assert_allclose(p.incidence_deg, truth.incidence_deg, atol=1e-4)

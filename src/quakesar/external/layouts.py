@@ -43,7 +43,7 @@ GENERIC_FILE_ROLES = ("unwrapped", "wrapped", "los_displacement", "coherence", "
 GENERIC_KEYS = GENERIC_FILE_ROLES + (
     "layout", "path", "name", "phase_sign", "displacement_sign", "displacement_units", "incidence_units",
     "heading_deg", "reference_time", "secondary_time", "flight_direction", "track", "wavelength_m",
-    "byte_order", "pixel_registration", "interleave", "nodata", "coherence_scale", "bands")
+    "byte_order", "pixel_registration", "interleave", "nodata", "coherence_scale", "bands", "vector_direction")
 _HYP3_BURST = re.compile(r"^S1_\d{6}_IW[123]_\d{8}_\d{8}_[VH]{2}_INT\d+_\w{4}$")
 _HYP3_GAMMA = re.compile(r"^S1[A-D]{2}_\d{8}T\d{6}_\d{8}T\d{6}_[VH]{2}[PRO]\d{3}_INT\d+_G_[uw][ec][12F3]_\w{4}$")
 _SAFE_ID = re.compile(r"[^A-Za-z0-9_-]+")

@@ -164,8 +164,13 @@ def _stack(files: dict[str, str], roles: list[str], read: Callable[[str], tuple[
     return arrays, georef
 
 
-def _geometry_from_vectors(e: np.ndarray, n: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _geometry_from_vectors(e: np.ndarray, n: np.ndarray, u: np.ndarray, product: str = "") -> tuple[np.ndarray, np.ndarray]:
+    """Per-pixel incidence and heading of ground-to-satellite vectors; refuses vectors pointing down."""
     ok = np.isfinite(e) & np.isfinite(n) & np.isfinite(u) & ((e != 0) | (n != 0) | (u != 0))
+    if ok.any() and float(np.median(u[ok])) < 0:
+        raise MetadataError(f"{product}: the look vectors point down (up component < 0): quakesar needs them from the "
+                            "ground to the satellite; for satellite-to-ground vectors (e.g. FLATSIM CosENU) set "
+                            "vector_direction: satellite_to_ground")
     inc, head = incidence_heading_from_los(np.where(ok, e, np.nan), np.where(ok, n, np.nan), np.where(ok, u, np.nan))
     return inc, head
 
@@ -207,7 +212,7 @@ def read_licsar(spec: ProductSpec) -> GeocodedProduct:
     for p in phases:
         valid &= np.isfinite(p)
     valid &= ~np.all([p == 0 for p in phases], axis=0)  # LiCSAR writes 0 outside the frame
-    inc, head = _geometry_from_vectors(arrays["east"], arrays["north"], arrays["up"])
+    inc, head = _geometry_from_vectors(arrays["east"], arrays["north"], arrays["up"], spec.product_id)
     valid &= np.isfinite(inc)
     meta_heading = meta.get("heading") if meta else None
     heading = _heading(head, valid, meta_heading, spec.product_id)
@@ -250,7 +255,7 @@ def read_hyp3(spec: ProductSpec) -> GeocodedProduct:
     per_pixel_heading = None
     if "lv_theta" in arrays and "lv_phi" in arrays:
         v = los_from_look_angles(arrays["lv_theta"], arrays["lv_phi"])
-        inc, per_pixel_heading = _geometry_from_vectors(v[..., 0], v[..., 1], v[..., 2])
+        inc, per_pixel_heading = _geometry_from_vectors(v[..., 0], v[..., 1], v[..., 2], spec.product_id)
         conversions.append("look vectors lv_theta/lv_phi (rad) -> incidence 90 deg - theta, heading")
     elif "incidence_ellipsoid" in arrays:
         inc = np.degrees(arrays["incidence_ellipsoid"])
@@ -346,8 +351,15 @@ def read_generic(spec: ProductSpec) -> GeocodedProduct:
         conversions.append("no coherence raster: coherence set to 1 where the phase is valid")
     per_pixel_heading = None
     if all(r in arrays for r in ("east", "north", "up")):
-        inc, per_pixel_heading = _geometry_from_vectors(arrays["east"], arrays["north"], arrays["up"])
-        conversions.append("incidence and heading from the east/north/up ground-to-satellite vectors")
+        sense = str(o.get("vector_direction", "ground_to_satellite"))
+        if sense not in ("ground_to_satellite", "satellite_to_ground"):
+            raise MetadataError(f"{spec.product_id}.vector_direction: {sense!r}, expected ground_to_satellite or "
+                                "satellite_to_ground")
+        k = -1.0 if sense == "satellite_to_ground" else 1.0
+        inc, per_pixel_heading = _geometry_from_vectors(k * arrays["east"], k * arrays["north"], k * arrays["up"],
+                                                        spec.product_id)
+        conversions.append(f"incidence and heading from the east/north/up vectors ({sense}"
+                           f"{', negated' if k < 0 else ''})")
     elif "incidence" in arrays:
         inc = arrays["incidence"] * (180.0 / math.pi if o.get("incidence_units") == "rad" else 1.0)
     else:
