@@ -34,7 +34,6 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 REL_ORBIT_OFFSETS = {"S1A": 73, "S1B": 27, "S1D": 42}
 S1C_RECONFIG_ORBIT = 8018
