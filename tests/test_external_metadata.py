@@ -129,3 +129,21 @@ def test_granule_names_tracks_and_burst_ids() -> None:
     assert relative_orbit("S1C", 100) == (100 - 172) % 175 + 1 and relative_orbit("S1D", 42) == 1
     with pytest.raises(MetadataError, match="unknown Sentinel-1 unit"):
         relative_orbit("S2A", 1)
+
+
+def test_hyp3_multi_burst_products() -> None:
+    """INSAR_ISCE_MULTI_BURST: the name format and a comma-separated granule list, as MintPy's HyP3 reader
+    documents them (its example names are illustrations: their ids and track do not belong together)."""
+    from quakesar.external.layouts import hyp3_job_type
+
+    assert hyp3_job_type("S1A_064_E053_1_N27_3_E054_1_N27_8_20200604_20200616_VV_INT80_7EB5") == "hyp3_isce_burst"
+    assert hyp3_job_type("S1_136232_IW2_20200604_20200616_VV_INT80_663F") == "hyp3_isce_burst"
+    assert hyp3_job_type("S1AA_20240707T100141_20240719T100140_VVR012_INT80_G_ueF_C070") == "hyp3_gamma"
+    assert hyp3_job_type("my_interferogram") is None
+    txt = ("Reference Granule: S1_290876_IW1_20200604T005150_VV_AB12-BURST, S1_290875_IW1_20200604T005147_VV_CD34-BURST\n"
+           "Secondary Granule: S1_290876_IW1_20200616T005150_VV_EF56-BURST, S1_290875_IW1_20200616T005147_VV_GH78-BURST\n"
+           "Reference Pass Direction: ASCENDING\nHeading: -12.9\n")
+    meta = parse_hyp3(txt, "multi.txt")
+    assert meta.job_type == "INSAR_ISCE_BURST" and len(meta.reference) == 2
+    assert meta.reference_time == dt.datetime(2020, 6, 4, 0, 51, 47, tzinfo=UTC)  # the earliest burst
+    assert meta.track == 136 == track_from_burst_id(290876) and meta.subswath == "IW1"

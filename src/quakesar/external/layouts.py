@@ -45,6 +45,9 @@ GENERIC_KEYS = GENERIC_FILE_ROLES + (
     "heading_deg", "reference_time", "secondary_time", "flight_direction", "track", "wavelength_m",
     "byte_order", "pixel_registration", "interleave", "nodata", "coherence_scale", "bands", "vector_direction")
 _HYP3_BURST = re.compile(r"^S1_\d{6}_IW[123]_\d{8}_\d{8}_[VH]{2}_INT\d+_\w{4}$")
+#: INSAR_ISCE_MULTI_BURST (the same ISCE2 plugin, conventions and files), e.g.
+#: S1A_064_E053_1_N27_3_E054_1_N27_8_20200604_20200616_VV_INT80_7EB5
+_HYP3_MULTI_BURST = re.compile(r"^S1[A-D]?_\d{3}_[A-Za-z0-9_]+_\d{8}_\d{8}_[VH]{2}_INT\d+_\w{4}$")
 _HYP3_GAMMA = re.compile(r"^S1[A-D]{2}_\d{8}T\d{6}_\d{8}T\d{6}_[VH]{2}[PRO]\d{3}_INT\d+_G_[uw][ec][12F3]_\w{4}$")
 _SAFE_ID = re.compile(r"[^A-Za-z0-9_-]+")
 
@@ -83,7 +86,7 @@ def safe_id(text: str) -> str:
 
 def hyp3_job_type(name: str) -> str | None:
     """``hyp3_isce_burst`` / ``hyp3_gamma`` from a HyP3 product name, None when neither."""
-    if _HYP3_BURST.match(name):
+    if _HYP3_BURST.match(name) or _HYP3_MULTI_BURST.match(name):
         return "hyp3_isce_burst"
     if _HYP3_GAMMA.match(name):
         return "hyp3_gamma"
