@@ -23,6 +23,7 @@ STAGE_CLIS = (
     "quakesar.synthetic.cli",
     "quakesar.asf.cli",
     "quakesar.interferogram.cli",
+    "quakesar.external.cli",
     "quakesar.patches.cli",
     "quakesar.dataset.cli",
     "quakesar.learning.cli",

@@ -17,6 +17,9 @@ these functions; nothing else in the code base re-derives a sign.
   ``[-sin(theta) cos(h), sin(theta) sin(h), cos(theta)]`` (the convention of MintPy's
   ``get_unit_vector4component_of_interest`` with the azimuth angle h - 90 deg measured from north).
   Headings: ascending about -12 deg, descending about -168 deg (-192 mod 360).
+  :func:`incidence_heading_from_los` inverts it (a product's own ground-to-satellite vectors, e.g.
+  LiCSAR's E/N/U files); :func:`los_from_look_angles` builds it from the elevation/orientation
+  angles ASF HyP3 ships (``lv_theta``, ``lv_phi``).
 """
 
 from __future__ import annotations
@@ -44,6 +47,33 @@ def los_unit_vector(incidence_deg: ArrayLike, heading_deg: ArrayLike) -> np.ndar
     n = np.sin(th) * np.sin(h)
     u = np.cos(th) * np.ones_like(h)
     return np.stack(np.broadcast_arrays(e, n, u), axis=-1)
+
+
+def incidence_heading_from_los(east: ArrayLike, north: ArrayLike, up: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """(incidence deg, heading deg in (-180, 180]) of ground-to-satellite LOS vectors; inverse of :func:`los_unit_vector`.
+
+    The vector need not be normalised. From ``e = -sin(t) cos(h)``, ``n = sin(t) sin(h)``,
+    ``u = cos(t)``: ``t = atan2(hypot(e, n), u)`` and ``h = atan2(n, -e)``.
+    """
+    e, n, u = (np.asarray(a, dtype=np.float64) for a in (east, north, up))
+    inc = np.degrees(np.arctan2(np.hypot(e, n), u))
+    heading = np.degrees(np.arctan2(n, -e))
+    return inc, heading
+
+
+def los_from_look_angles(elevation_rad: ArrayLike, orientation_rad: ArrayLike) -> np.ndarray:
+    """Ground-to-satellite unit vectors (east, north, up) from look-vector elevation and orientation angles.
+
+    The convention of ASF HyP3's ``lv_theta``/``lv_phi`` maps (HyP3 InSAR product guide and the
+    products' README: "the look vector refers to the look direction back towards the sensor";
+    theta is the angle between the horizontal surface and the look vector, positive towards a
+    sensor above the surface; phi the angle between east and the look vector's horizontal
+    projection, increasing towards north): ``[cos(theta) cos(phi), cos(theta) sin(phi), sin(theta)]``.
+    Incidence is ``90 deg - theta``.
+    """
+    th = np.asarray(elevation_rad, dtype=np.float64)
+    ph = np.asarray(orientation_rad, dtype=np.float64)
+    return np.stack(np.broadcast_arrays(np.cos(th) * np.cos(ph), np.cos(th) * np.sin(ph), np.sin(th)), axis=-1)
 
 
 def enu_to_los(east: ArrayLike, north: ArrayLike, up: ArrayLike, incidence_deg: ArrayLike, heading_deg: ArrayLike) -> np.ndarray:

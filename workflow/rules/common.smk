@@ -99,7 +99,10 @@ def event_subswaths(wildcards):
 
 
 def event_interferograms(wildcards):
-    """The canonical interferograms of an event, one per processed subswath."""
+    """The canonical interferograms of an event, one per processed subswath (source: external: one
+    pseudo-radar interferogram per imported product, workflow/rules/external.smk)."""
+    if config["source"] == "external":
+        return external_interferograms(wildcards)
     return [res(f"interferograms/{wildcards.event}/{iw}.h5") for iw in event_subswaths(wildcards)]
 
 

@@ -70,4 +70,5 @@ else:
             " --gpt-log {log.gpt:q} --record {params.record:q} --subswaths {wildcards.iw}"
             " --pairs {input.pairs:q} --slcs {input.slcs:q} --outputs {output.h5:q}"
             f" --workdir {res('work/snap')}/{{wildcards.event}}/{{wildcards.iw}}"
+            + (" --orbits {input.orbits:q}" if config["download"]["orbits"] else "")
             + (" --quicklooks {output.png:q}" if _IFG_QUICKLOOK else "")

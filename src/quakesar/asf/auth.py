@@ -18,6 +18,14 @@ subdomains, over HTTPS only.
 
 The secret never leaves this module: it is not logged, not put into messages or outputs;
 :func:`credential_source` only says which kind is in use.
+
+Burst products (ASF's burst extractor, ``sentinel1-burst.asf.alaska.edu``) additionally need ASF's
+``asf-urs`` session cookie, which a bearer token alone does not set (asf_search's
+``ASFSession.auth_with_token`` documents the same limitation). :func:`ensure_asf_cookie` gets it
+the way asf_search's ``auth_with_creds`` does: an Earthdata OAuth authorisation of ASF's
+application (client id :data:`ASF_EDL_CLIENT_ID`) redirected to ASF's login endpoint
+(:data:`ASF_AUTH_HOST`), which sets the cookie; the Earthdata login on the way uses ~/.netrc
+when it has an entry, else the token.
 """
 
 from __future__ import annotations
@@ -31,6 +39,12 @@ import requests
 
 TOKEN_ENV = "EARTHDATA_TOKEN"
 EARTHDATA_HOST = "urs.earthdata.nasa.gov"
+#: ASF's Earthdata application and login host (asf_search ``constants/INTERNAL.py``: EDL_CLIENT_ID,
+#: ASF_AUTH_HOST); the burst extractor accepts the ``asf-urs`` cookie this login sets.
+ASF_EDL_CLIENT_ID = "BO_n7nTIlMljdvU6kRRB3g"
+ASF_AUTH_HOST = "cumulus.asf.alaska.edu"
+ASF_COOKIE = "asf-urs"
+BURST_HOST_PREFIX = "sentinel1-burst."
 # Domains (each with all its subdomains) that get the Earthdata credentials: see the module docstring.
 EARTHDATA_DOMAINS = ("asf.alaska.edu", "earthdata.nasa.gov", "earthdatacloud.nasa.gov")
 
@@ -120,6 +134,49 @@ class EarthdataSession(requests.Session):
 
     def __repr__(self) -> str:  # never show headers
         return f"EarthdataSession(token={'set' if self._has_token else 'unset'})"
+
+
+def asf_authorize_url(edl_host: str = EARTHDATA_HOST, asf_auth_host: str = ASF_AUTH_HOST) -> str:
+    """Earthdata OAuth authorisation of ASF's application, redirecting to ASF's login (sets ``asf-urs``)."""
+    return (f"https://{edl_host}/oauth/authorize?splash=false&client_id={ASF_EDL_CLIENT_ID}"
+            f"&response_type=code&redirect_uri=https://{asf_auth_host}/login")
+
+
+def is_burst_url(url: str) -> bool:
+    """True for a URL of ASF's burst extractor (needs the ``asf-urs`` cookie)."""
+    return (urlparse(url).hostname or "").lower().startswith(BURST_HOST_PREFIX)
+
+
+class CookieError(RuntimeError):
+    """The Earthdata login did not give the ``asf-urs`` cookie burst downloads need."""
+
+
+def ensure_asf_cookie(session: requests.Session, authorize_url: str | None = None, timeout_s: float = 60.0) -> str:
+    """Make sure ``session`` carries ASF's ``asf-urs`` cookie; returns how it was obtained.
+
+    ``"present"`` when the session has it already; otherwise one authorisation round trip
+    (:func:`asf_authorize_url`, redirects followed, the cookie set by ASF's login endpoint):
+    ``"netrc"`` or ``"token"`` for the credentials used. Raises :class:`CookieError` with what to
+    do when the cookie did not come back (never naming the secret).
+    """
+    if session.cookies.get(ASF_COOKIE):
+        return "present"
+    url = authorize_url or getattr(session, "asf_authorize_url", None) or asf_authorize_url()
+    # requests applies ~/.netrc to the Earthdata host whenever it has an entry (before the token header)
+    how = "netrc" if _netrc_has(EARTHDATA_HOST) else (credential_source() or "no credentials")
+    try:
+        resp = session.get(url, allow_redirects=True, timeout=timeout_s)
+    except (requests.ConnectionError, requests.Timeout) as exc:
+        raise CookieError(f"Earthdata login for burst downloads failed: {type(exc).__name__}") from None
+    with resp:
+        ok = resp.status_code < 400
+    if ok and session.cookies.get(ASF_COOKIE):
+        return how
+    hint = ("a bearer token alone does not give ASF's asf-urs cookie: add your Earthdata user name and password "
+            "to ~/.netrc ('machine urs.earthdata.nasa.gov login <user> password <password>', chmod 600)"
+            if how == "token" else AUTH_HELP)
+    raise CookieError(f"burst downloads need ASF's '{ASF_COOKIE}' cookie, and the Earthdata login "
+                      f"(credentials from {how}) answered HTTP {resp.status_code} without it; {hint}")
 
 
 def make_session(extra_trusted_hosts: tuple[str, ...] = ()) -> EarthdataSession:

@@ -14,6 +14,15 @@ Protocol (RFC 9110 range requests, section 14):
   honoured), keeping what arrived; 401/403 (credentials), 404 (no such granule) and other 4xx stop
   at once, each with its own message; a wrong checksum discards the partial file and retries from
   zero, then fails;
+* HTTP 202 (ASF's burst extractor is still cutting the burst out of its SLC, see
+  https://sentinel1-burst-docs.asf.alaska.edu/; asf_search polls it every second for up to 90 s)
+  is polled every ``processing_poll_s`` for up to ``processing_timeout_s``
+  (``download.burst_extraction_timeout_s``), without using up the retries;
+* burst URLs need ASF's ``asf-urs`` cookie, which a token alone does not set: it is obtained
+  once per session first (:func:`quakesar.asf.auth.ensure_asf_cookie`);
+* a 200 answer that is an HTML page (Earthdata's login form, served instead of a 401 when the
+  login did not take) stops at once with the credential error, instead of being saved as the
+  granule and failing the size check after all retries;
 * progress: a tqdm bar with bytes and transfer rate.
 
 Credentials come from :mod:`quakesar.asf.auth` and never appear in messages or logs (URLs are
@@ -37,13 +46,15 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 from tqdm import tqdm
 
-from quakesar.asf.auth import AUTH_HELP, credential_source, make_session
+from quakesar.asf.auth import AUTH_HELP, CookieError, credential_source, ensure_asf_cookie, is_burst_url, make_session
 
 log = logging.getLogger(__name__)
 
 CHUNK = 1 << 20
 STREAM_CHUNK = 1 << 16  # small: a chunk being read when the connection breaks is lost
 MAX_BACKOFF_S = 300.0
+PROCESSING_TIMEOUT_S = 90.0  # asf_search polls a 202 burst for up to 90 s, once a second
+PROCESSING_POLL_S = 1.0
 
 
 class DownloadError(RuntimeError):
@@ -68,6 +79,10 @@ class ServerError(DownloadError):
 
 class ChecksumError(DownloadError):
     """The downloaded bytes do not match ASF's size or MD5."""
+
+
+class _Processing(Exception):
+    """HTTP 202: the server is still preparing the file (ASF's burst extractor)."""
 
 
 class _Retry(Exception):
@@ -134,10 +149,14 @@ def fetch(
     backoff_s: float = 2.0,
     timeout_s: float = 60.0,
     progress: bool = True,
+    asf_cookie: bool | None = None,
+    processing_timeout_s: float = PROCESSING_TIMEOUT_S,
+    processing_poll_s: float = PROCESSING_POLL_S,
 ) -> Path:
     """Download ``url`` to ``out_path`` (resumable, verified, atomic); returns the path.
 
-    An existing ``out_path`` that verifies is kept as is. Raises :class:`AuthenticationError`,
+    An existing ``out_path`` that verifies is kept as is. ``asf_cookie``: get ASF's ``asf-urs``
+    cookie first (default: for burst-extractor URLs). Raises :class:`AuthenticationError`,
     :class:`NotFoundError`, :class:`NetworkError`, :class:`ServerError`, :class:`ChecksumError`
     or :class:`DownloadError`, all naming the URL and the file.
     """
@@ -153,7 +172,14 @@ def fetch(
                 return target
             log.warning("%s exists but %s: downloading again", target, problem)
             target.unlink()
+        if asf_cookie if asf_cookie is not None else is_burst_url(url):
+            try:
+                how = ensure_asf_cookie(session, timeout_s=timeout_s)
+            except CookieError as exc:
+                raise AuthenticationError(f"{shown}: {exc}") from None
+            log.info("%s: ASF burst cookie %s", shown, "already set" if how == "present" else f"obtained ({how})")
         attempt = 0
+        processing_since: float | None = None
         while True:
             try:
                 digest = _transfer(session, url, partial, expected_bytes, timeout_s, progress, target.name)
@@ -166,6 +192,14 @@ def fetch(
                 os.replace(partial, target)
                 log.info("%s downloaded and verified (%s bytes%s)", target, target.stat().st_size, ", MD5 ok" if expected_md5 else "")
                 return target
+            except _Processing:
+                now = time.monotonic()
+                processing_since = now if processing_since is None else processing_since
+                if now - processing_since >= processing_timeout_s:
+                    raise ServerError(f"{shown} -> {target}: the server still answers HTTP 202 (preparing the burst) "
+                                      f"after {processing_timeout_s:.0f} s; try again later") from None
+                log.info("%s: HTTP 202, the burst is being extracted; asking again in %.1f s", shown, processing_poll_s)
+                time.sleep(processing_poll_s)
             except _Retry as exc:
                 if attempt >= retries:
                     kind = NetworkError if str(exc).startswith("network") else ServerError
@@ -196,6 +230,8 @@ def _transfer(session: requests.Session, url: str, partial: Path, expected_bytes
         if code in (401, 403):
             how = credential_source()
             raise AuthenticationError(f"{shown}: HTTP {code} ({'credentials from ' + how if how else 'no Earthdata credentials found'}). {AUTH_HELP}")
+        if code == 202:
+            raise _Processing()
         if code == 404:
             raise NotFoundError(f"{shown}: HTTP 404, the server has no such file (granule withdrawn or URL wrong in the pairs file)")
         if code == 416:  # our range starts at/after the end: restart cleanly
@@ -207,6 +243,12 @@ def _transfer(session: requests.Session, url: str, partial: Path, expected_bytes
             raise _Retry(f"server error HTTP {code}", wait_s=wait)
         if code not in (200, 206):
             raise DownloadError(f"{shown}: unexpected HTTP {code}")
+        if _is_login_page(resp, url):
+            how = credential_source()
+            raise AuthenticationError(
+                f"{shown}: HTTP {code} with an HTML page from {urlsplit(resp.url or url).hostname} instead of the granule "
+                f"(the Earthdata login did not accept the request; "
+                f"{'credentials from ' + how if how else 'no Earthdata credentials found'}). {AUTH_HELP}")
         if code == 200 and offset:
             log.info("%s: server ignored the range request; restarting from zero", shown)
             offset = 0
@@ -241,6 +283,13 @@ def _transfer(session: requests.Session, url: str, partial: Path, expected_bytes
     if total is not None and size < total:
         raise _Retry(f"network error: connection closed at {size} of {total} bytes; resuming")
     return digest.hexdigest()
+
+
+def _is_login_page(resp: requests.Response, url: str) -> bool:
+    """True when a 200/206 answer is an HTML page (a login form) although a granule (zip/tiff) was asked for."""
+    ctype = resp.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    asked_html = public_url(url).lower().endswith((".html", ".htm"))
+    return ctype in ("text/html", "application/xhtml+xml") and not asked_html
 
 
 def _content_range_start(value: str) -> int | None:
@@ -286,6 +335,7 @@ def download_record(rec: dict[str, Any], out_path: Path, cfg: dict[str, Any], se
         expected_bytes=rec.get("bytes"), expected_md5=rec.get("md5"),
         session=session, retries=int(cfg.get("retries", 5)),
         backoff_s=float(cfg.get("backoff_s", 2.0)),
+        processing_timeout_s=float(cfg.get("burst_extraction_timeout_s", PROCESSING_TIMEOUT_S)),
     )
 
 

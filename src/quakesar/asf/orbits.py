@@ -53,6 +53,9 @@ def fetch_orbits_for_record(rec: dict[str, Any], save_dir: str | os.PathLike[str
                             download_fn: Callable[..., list[Path]] | None = None) -> list[Path]:
     """:func:`fetch_orbits` for a scene record (``scene``, ``start``, ``platform``) of a pairs file."""
     if download_fn is None:
+        from quakesar.asf.versions import check_version
+
+        check_version("sentineleof")  # older versions cannot fetch S1C orbits
         from eof.download import download_eofs as download_fn  # type: ignore[no-redef]
     granule = rec.get("scene", "<unnamed>")
     when, mission = orbit_request(rec)

@@ -60,6 +60,7 @@ class Scene:
     subswath: str | None = None
     absolute_orbit: int | None = None
     metadata_url: str | None = None
+    source_scene: str | None = None  # burst products: the SLC the burst is cut from
     product: Any = dataclasses.field(default=None, repr=False, compare=False)
     members: list["Scene"] = dataclasses.field(default_factory=list, repr=False, compare=False)
 
@@ -95,6 +96,8 @@ class Scene:
             rec["full_burst_id"] = self.full_burst_id
             rec["subswath"] = self.subswath
             rec["metadata_url"] = self.metadata_url  # the burst's annotation XML
+            if self.source_scene:
+                rec["source_scene"] = self.source_scene
         if self.members:
             rec["bursts"] = [m.record() for m in self.members]
         return rec
@@ -117,7 +120,28 @@ def _int_or_none(value: Any, field: str, name: str) -> int | None:
         raise ValueError(f"ASF product {name}: field '{field}' should be an integer, got {value!r}") from exc
 
 
-def scene_from_properties(properties: dict[str, Any], geometry: dict[str, Any], product: Any = None) -> Scene:
+def burst_source_scene(properties: dict[str, Any], umm: dict[str, Any] | None = None) -> str | None:
+    """The SLC a burst product is extracted from, or None when the record does not say.
+
+    ASF's burst extractor URL is ``https://sentinel1-burst.asf.alaska.edu/<SLC>/<IWn>/<POL>/<i>.tiff``
+    (the recorded responses in tests/fixtures/asf/search); the UMM record lists the same SLC under
+    ``InputGranules`` as ``<SLC>-SLC``. The URL is read first, the UMM field second.
+    """
+    from urllib.parse import urlparse
+
+    url = str(_none(properties.get("url")) or "")
+    parts = [x for x in urlparse(url).path.split("/") if x]
+    if (urlparse(url).hostname or "").startswith("sentinel1-burst.") and len(parts) >= 4 and "_SLC_" in parts[0]:
+        return parts[0]
+    for name in (umm or {}).get("InputGranules") or []:
+        name = str(name)
+        if "_SLC_" in name:
+            return name.removesuffix("-SLC")
+    return None
+
+
+def scene_from_properties(properties: dict[str, Any], geometry: dict[str, Any], product: Any = None,
+                          umm: dict[str, Any] | None = None) -> Scene:
     """Build a :class:`Scene` from an ASF product's ``properties`` and GeoJSON ``geometry``.
 
     Raises ValueError naming the product and the field when a required field is missing.
@@ -154,13 +178,16 @@ def scene_from_properties(properties: dict[str, Any], geometry: dict[str, Any], 
         subswath=_none(burst.get("subswath")),
         absolute_orbit=_int_or_none(properties.get("orbit"), "orbit", name),
         metadata_url=(_none((properties.get("additionalUrls") or [None])[0]) if burst else None),
+        source_scene=burst_source_scene(properties, umm) if burst else None,
         product=product,
     )
 
 
 def scene_from_product(product: Any) -> Scene:
     """Build a :class:`Scene` from an ``asf_search.ASFProduct`` (keeps the product for baselines)."""
-    return scene_from_properties(dict(product.properties), dict(product.geometry), product=product)
+    umm = getattr(product, "umm", None)
+    return scene_from_properties(dict(product.properties), dict(product.geometry), product=product,
+                                 umm=umm if isinstance(umm, dict) else None)
 
 
 def acquisition_from_bursts(bursts: list[Scene]) -> Scene:

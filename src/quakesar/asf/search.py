@@ -60,9 +60,16 @@ _CROSS = {"VV": "VH", "HH": "HV", "VH": "VV", "HV": "HH"}
 
 
 def default_search_fn(**query: Any) -> list[Any]:
-    """The real ASF search (network): ``asf_search.geo_search(**query)``."""
+    """The real ASF search (network): ``asf_search.geo_search(**query)``, after checking that the
+    installed asf_search is recent enough to see every Sentinel-1 unit (:mod:`quakesar.asf.versions`)."""
     import asf_search
 
+    from quakesar.asf.versions import check_version, s1d_searchable
+
+    check_version("asf-search")
+    if not s1d_searchable():
+        log.warning("the installed asf_search has no Sentinel-1D SLC collections: S1D acquisitions are not "
+                    "searched; upgrade asf_search to include them")
     return list(asf_search.geo_search(**query))
 
 
@@ -188,6 +195,26 @@ def common_bursts(ref_bursts: Sequence[Scene], sec_bursts: Sequence[Scene], lat:
     }
 
 
+def bursts_of_scene(bursts: Sequence[Scene], scene: Scene) -> tuple[list[Scene], list[Scene]]:
+    """(kept, dropped): the bursts of ``scene``'s own SLC among a burst query's results.
+
+    The burst query pads the scene's time span (ASF's burst times need not lie inside the SLC's),
+    so bursts of the neighbouring frame of the same pass match too; the SNAP stage would later
+    refuse them (:mod:`quakesar.interferogram.snap.bursts`: not in this SLC's annotation). A burst
+    whose record names its source SLC (:func:`quakesar.asf.products.burst_source_scene`) is kept
+    when that SLC is ``scene``; otherwise when its time span's midpoint lies within the scene's.
+    """
+    kept, dropped = [], []
+    for b in bursts:
+        if b.source_scene:
+            inside = b.source_scene == scene.name
+        else:
+            mid = b.start + (b.stop - b.start) / 2
+            inside = scene.start <= mid <= scene.stop
+        (kept if inside else dropped).append(b)
+    return kept, dropped
+
+
 def _burst_lookup(pair: Pair, lat: float, lon: float, cfg: dict[str, Any], search_fn: SearchFn, eid: str) -> dict[str, Any]:
     """Subswaths/bursts of a full-SLC pair from ASF's burst catalogue (one BURST query per date)."""
     radius_km = float(cfg.get("subswath_radius_km", 10.0))
@@ -207,6 +234,10 @@ def _burst_lookup(pair: Pair, lat: float, lon: float, cfg: dict[str, Any], searc
             "maxResults": int(cfg.get("max_results", 500)),
         }
         bursts = [b for b in _to_scenes(_run_query(search_fn, eid, query), []) if b.absolute_orbit == scene.absolute_orbit and b.is_burst]
+        bursts, other = bursts_of_scene(bursts, scene)
+        if other:
+            log.info("%s: %d bursts of the same pass outside %s dropped (%s)", eid, len(other), scene.name,
+                     ", ".join(sorted({b.source_scene or b.name for b in other})))
         found.append(bursts)
     result = common_bursts(found[0], found[1], lat, lon, radius_km)
     result["source"] = "asf_burst_catalogue"

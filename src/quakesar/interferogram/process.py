@@ -21,12 +21,13 @@ def process_interferogram(backend: str, out_h5: Path, cfg: dict[str, Any], quick
                           scene_h5: Path | None = None, pairs_json: Path | None = None,
                           event: dict[str, Any] | None = None, subswath: str | None = None,
                           slc_paths: list[Path] | None = None, workdir: Path | None = None,
-                          log_path: Path | None = None) -> None:
+                          log_path: Path | None = None, orbit_manifests: list[Path] | None = None) -> None:
     """Run ``backend`` for one event and subswath and write ``out_h5`` (and ``quicklook_png``).
 
     ``cfg`` is the ``interferogram`` config section. ``native`` needs ``scene_h5``; ``snap`` needs
     ``pairs_json``, ``event`` (the event record), ``subswath``, ``slc_paths``, ``workdir`` and
-    ``log_path``. A missing argument raises ValueError naming it.
+    ``log_path`` (and optionally ``orbit_manifests``, orbit files fetched ahead). A missing argument
+    raises ValueError naming it.
     """
     if backend not in BACKENDS:
         raise ValueError(f"interferogram.backend: {backend!r} is not one of {BACKENDS}")
@@ -43,5 +44,6 @@ def process_interferogram(backend: str, out_h5: Path, cfg: dict[str, Any], quick
     if missing:
         raise ValueError(f"interferogram backend 'snap' needs {', '.join(missing)}")
     snap = importlib.import_module("quakesar.interferogram.snap.pipeline")
+    extra = {"orbit_manifests": [Path(p) for p in orbit_manifests]} if orbit_manifests else {}
     snap.process_pair(Path(pairs_json), event, subswath, [Path(p) for p in slc_paths], Path(out_h5), cfg,
-                      Path(workdir), Path(log_path), quicklook_png)
+                      Path(workdir), Path(log_path), quicklook_png, **extra)

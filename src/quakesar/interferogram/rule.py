@@ -8,7 +8,8 @@ Native backend (synthetic source), all subswaths of one event in one job, one af
 SNAP backend (ASF source), one subswath per job (SNAP takes hours per subswath)::
 
     python -m quakesar.interferogram.rule snap --cfg JSON --log LOG --record JSON --subswaths IW2 \
-        --pairs PAIRS.json --slcs PRE.zip POST.zip --workdir DIR --gpt-log GPT.log --outputs I2.h5
+        --pairs PAIRS.json --slcs PRE.zip POST.zip --workdir DIR --gpt-log GPT.log --outputs I2.h5 \
+        [--orbits PRE.json POST.json]
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--slcs", nargs="+", type=Path, help="snap: SLC zips (reference first) or burst files")
     p.add_argument("--workdir", type=Path, help="snap: working directory of the graphs")
     p.add_argument("--gpt-log", type=Path, help="snap: gpt's log")
+    p.add_argument("--orbits", nargs="*", type=Path, default=[], help="snap: orbit manifests of the pair (download.orbits)")
     with job_log(log_option(argv)) as job:
         args = p.parse_args(argv)
         job.claim_outputs([*args.outputs, *(args.quicklooks or [])])
@@ -61,7 +63,8 @@ def _run(args: argparse.Namespace) -> None:
     (iw, out), = outputs.items()
     event = json_object("--record", args.record) if args.record is not None else None
     process_interferogram("snap", out, cfg, quicklooks.get(iw), pairs_json=args.pairs, event=event, subswath=iw,
-                          slc_paths=args.slcs, workdir=args.workdir, log_path=args.gpt_log)
+                          slc_paths=args.slcs, workdir=args.workdir, log_path=args.gpt_log,
+                          orbit_manifests=list(args.orbits))
 
 
 if __name__ == "__main__":

@@ -16,7 +16,8 @@ by :func:`quakesar.interferogram.snap.dimap.tie_point_pixel_coords`.
 Attributes come from ``Abstracted_Metadata`` (SNAP's ``AbstractMetadata`` keys:
 ``first_line_time``, ``PASS``, ``REL_ORBIT``, ``radar_frequency`` [MHz], ``range_spacing``,
 ``azimuth_spacing`` [m], ``range_looks``, ``azimuth_looks``, ``centre_heading`` [deg],
-``Slave_Metadata/<product>/first_line_time``) and, where absent, from the pairs file.
+``Secondary_Metadata/<product>/first_line_time`` as SNAP 10 and later write it, ``Slave_Metadata``
+in older SNAP) and, where absent, from the pairs file.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import numpy as np
 
 from quakesar.convention import HEADING_ASCENDING_DEG, HEADING_DESCENDING_DEG, SPEED_OF_LIGHT_M_S, WAVELENGTH_M
 from quakesar.interferogram.canonical import Interferogram, base_attrs
-from quakesar.interferogram.snap.dimap import DimapProduct, MetadataElement, read_dimap
+from quakesar.interferogram.snap.dimap import DimapProduct, MetadataElement, read_dimap, secondary_metadata
 from quakesar.tiepoints import TiePointGrid
 
 _POL = r"(?P<pol>HH|HV|VH|VV)"
@@ -105,7 +106,7 @@ def attributes(product: DimapProduct, event: dict[str, Any], pair: dict[str, Any
     ref_text = am.get("first_line_time") if am is not None else None
     reference_time = snap_time_to_iso(ref_text) if ref_text else _pair_time(pair.get("reference", {}))
     secondary_time = None
-    slave_root = product.metadata.find("Slave_Metadata")
+    slave_root = secondary_metadata(product.metadata)
     if slave_root is not None and slave_root.elements and slave_root.elements[0].get("first_line_time"):
         secondary_time = snap_time_to_iso(slave_root.elements[0].attributes["first_line_time"])
     secondary_time = secondary_time or _pair_time(pair.get("secondary", {}))

@@ -16,8 +16,9 @@ profile ``BEAM-DATAMODEL-V1`` as SNAP writes them (``DimapProductHelpers`` /
 * ``Tie_Point_Grids/Tie_Point_Grid_Info``: ``NCOLS``, ``NROWS``, ``OFFSET_X``, ``OFFSET_Y``,
   ``STEP_X``, ``STEP_Y``, ``CYCLIC``;
 * ``Dataset_Sources/MDElem[@name=metadata]``: the metadata tree (``MDElem`` / ``MDATTR``),
-  where SAR products carry ``Abstracted_Metadata`` (with ``Slave_Metadata`` for stacks) and
-  ``Processing_Graph``.
+  where SAR products carry ``Abstracted_Metadata`` (with the secondary images' metadata for
+  stacks: ``Secondary_Metadata`` from SNAP 10 on, ``Slave_Metadata`` before, see
+  :func:`secondary_metadata`) and ``Processing_Graph``.
 
 **Tie-point coordinates.** SNAP's ``TiePointGrid`` places node ``(i, j)`` at image
 coordinate ``(x, y) = (OFFSET_X + j * STEP_X, OFFSET_Y + i * STEP_Y)``, in SNAP's image
@@ -85,6 +86,20 @@ class MetadataElement:
 
     def get(self, name: str, default: str | None = None) -> str | None:
         return self.attributes.get(name, default)
+
+
+#: Names of the stack's secondary-image metadata element: SNAP 10+ (microwave-toolbox, e.g. 14.0)
+#: writes ``Secondary_Metadata``, SNAP 9 and older (s1tbx) ``Slave_Metadata``.
+SECONDARY_METADATA_NAMES = ("Secondary_Metadata", "Slave_Metadata")
+
+
+def secondary_metadata(root: MetadataElement) -> MetadataElement | None:
+    """The secondary-image metadata element of a stack, under either of SNAP's names (or None)."""
+    for name in SECONDARY_METADATA_NAMES:
+        hit = root.find(name)
+        if hit is not None:
+            return hit
+    return None
 
 
 @dataclass(frozen=True)

@@ -78,10 +78,13 @@ OPERATOR_PARAMETERS: dict[str, tuple[frozenset[str], str]] = {
               "senbox-org/snap-engine snap-gpf org/esa/snap/core/gpf/common/WriteOp.java"),
 }
 
-#: DEM names SNAP's auto-download DEM registry accepts (``demName``); "Copernicus 30m" is the
-#: config's short form of SNAP's "Copernicus 30m Global DEM".
+#: DEM names SNAP's auto-download DEM registry accepts (``demName``; SNAP's Copernicus DEM
+#: descriptors are "Copernicus 30m Global DEM" and "Copernicus 90m Global DEM"); "Copernicus 30m"
+#: is the config's short form of the 30 m one. Every name the config schema allows
+#: (``interferogram.snap.dem``) must be here (tests/test_snap_fixes.py checks it).
 DEM_NAMES = {"SRTM 1Sec HGT": "SRTM 1Sec HGT", "SRTM 3Sec": "SRTM 3Sec",
-             "Copernicus 30m Global DEM": "Copernicus 30m Global DEM", "Copernicus 30m": "Copernicus 30m Global DEM"}
+             "Copernicus 30m Global DEM": "Copernicus 30m Global DEM", "Copernicus 30m": "Copernicus 30m Global DEM",
+             "Copernicus 90m Global DEM": "Copernicus 90m Global DEM"}
 
 #: ``ResamplingFactory`` names (snap-engine ``org.esa.snap.core.dataop.resamp.ResamplingFactory``).
 RESAMPLING_NAMES = frozenset({"NEAREST_NEIGHBOUR", "BILINEAR_INTERPOLATION", "CUBIC_CONVOLUTION",

@@ -20,6 +20,7 @@ from quakesar.interferogram.canonical import write_interferogram
 from quakesar.interferogram.snap.bursts import burst_range
 from quakesar.interferogram.snap.convert import dimap_to_interferogram
 from quakesar.interferogram.snap.graph import build_nodes, write_graph
+from quakesar.interferogram.snap.orbits import install_orbits, orbit_kind
 from quakesar.interferogram.snap.runner import GptError, find_gpt, log_tail, operator_parameters, run_gpt
 
 
@@ -60,12 +61,16 @@ def _remove_product(dim: Path) -> None:
 
 
 def process_pair(pairs_json: Path, event: dict, subswath: str, slc_paths: list[Path], out_h5: Path, cfg: dict,
-                 workdir: Path, log_path: Path, quicklook_png: Path | None = None) -> None:
+                 workdir: Path, log_path: Path, quicklook_png: Path | None = None,
+                 orbit_manifests: list[Path] | None = None) -> None:
     """Run the SNAP chain for one event and subswath and write the canonical interferogram ``out_h5``.
 
     ``cfg`` is the whole ``interferogram`` config section; ``slc_paths`` = [reference, secondary]
     SLC zips (or SAFE directories). The graph, SNAP's DIMAP output and gpt's log stay in
     ``workdir``; ``log_path`` gets a summary (written also when a step fails).
+    ``orbit_manifests``: orbit files fetched ahead (``download.orbits``), copied into SNAP's own
+    orbit folder under ``interferogram.snap.auxdata_dir`` before gpt runs
+    (:mod:`quakesar.interferogram.snap.orbits`).
     """
     if len(slc_paths) != 2:
         raise ValueError(f"slc_paths: expected [reference, secondary], got {len(slc_paths)} paths")
@@ -89,6 +94,12 @@ def process_pair(pairs_json: Path, event: dict, subswath: str, slc_paths: list[P
             lines.append(f"bursts {list(ids)} -> reference {bursts[0].first}..{bursts[0].last}, "
                          f"secondary {bursts[1].first}..{bursts[1].last}")
         gpt = find_gpt(str(snap.get("gpt", "gpt")))  # a missing gpt stops here, before any work
+        if orbit_manifests:
+            placed = install_orbits(list(orbit_manifests), snap.get("auxdata_dir"))
+            lines.append(f"orbit files for SNAP: {', '.join(sorted({str(p) for p in placed}))}")
+            if orbit_kind(str(snap.get("orbit_type", "Sentinel Precise (Auto Download)"))) != "POEORB":
+                lines.append("note: pre-fetched orbits are precise (POEORB) but interferogram.snap.orbit_type "
+                             "asks for restituted ones; SNAP will not use them")
         installed: dict[str, set[str]] = {}
         if (cfg.get("goldstein") or {}).get("enabled", True):
             installed["GoldsteinPhaseFiltering"] = operator_parameters(gpt, "GoldsteinPhaseFiltering")
