@@ -247,14 +247,25 @@ def arrays(table: pd.DataFrame, dtype: type = np.float16) -> PatchArrays:
     return PatchArrays(t, load_pixels(t, dtype))
 
 
-def epoch_items(signal: np.ndarray, rng: np.random.Generator, negatives_per_positive: float, max_items: int | None) -> np.ndarray:
-    """One epoch's training rows: every signal-bearing patch and ``negatives_per_positive`` times as many
-    others drawn without replacement, capped at ``max_items`` (then both thinned in proportion), shuffled.
+def epoch_items(signal: np.ndarray, rng: np.random.Generator, negatives_per_positive: float, max_items: int | None,
+                events: np.ndarray | None = None, positives_per_event: int | None = None) -> np.ndarray:
+    """One epoch's training rows: the signal-bearing patches (at most ``positives_per_event`` of each event,
+    a fresh random choice every epoch) and ``negatives_per_positive`` times as many others drawn without
+    replacement, capped at ``max_items`` (then both thinned in proportion), shuffled.
 
     Signal-bearing patches are 2-10 % of all patches; without this balance a detector learns the prior and
-    the offset/magnitude heads see few informative patches per epoch.
+    the offset/magnitude heads see few informative patches per epoch. Without the per-event cap a great
+    earthquake (all 63 patches of an Mw 7.8 carry signal) would outweigh dozens of moderate ones and bias
+    the magnitude head towards large events.
     """
     pos = np.nonzero(signal > 0.5)[0]
+    if positives_per_event and events is not None and len(pos):
+        ev = events[pos]
+        keep = []
+        for e in np.unique(ev):
+            members = pos[ev == e]
+            keep.append(members if len(members) <= positives_per_event else rng.choice(members, positives_per_event, replace=False))
+        pos = np.sort(np.concatenate(keep))
     neg = np.nonzero(signal <= 0.5)[0]
     n_neg = min(len(neg), int(round(negatives_per_positive * max(len(pos), 1))))
     if max_items is not None and len(pos) + n_neg > max_items:

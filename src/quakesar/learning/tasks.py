@@ -3,8 +3,8 @@
 | task | patch target | patch loss (rows) | event answer | event metrics (vs baseline) |
 |---|---|---|---|---|
 | ``detection`` | ``signal``: peak truth LOS in the window >= 3 x turbulence std | BCE (all) | ``p_detectable`` | ROC AUC, accuracy, Brier (vs the training prevalence) |
-| ``epicentre`` | ``epi_u, epi_v``: epicentre in the patch's image frame | Laplace NLL with a predicted scale (signal rows) | geometric median weighted by ``p^k / b`` | median km, within 20 km, paired difference (vs patch centre) |
-| ``magnitude`` | ``mw`` | MSE + lambda x margin ranking between events (signal rows) | weighted mean | MAE, paired difference (vs training mean) |
+| ``epicentre`` | ``epi_u, epi_v``: epicentre in the patch's image frame | L1 + Laplace NLL of a predicted scale (signal rows) | geometric median weighted by ``p^k / b`` | median km, within 20 km, paired difference (vs patch centre) |
+| ``magnitude`` | ``mw`` | MSE + lambda x margin ranking between events, + Gaussian NLL of a predicted std (signal rows) | weighted mean | MAE, paired difference (vs training mean) |
 | ``distance`` | ``distance_km`` (derived from the offset head) | none | - | MAE on signal patches (vs training mean) |
 
 Every event metric is given for all test events and for the truth-detectable and undetectable ones
@@ -152,10 +152,13 @@ class EpicentreTask(Task):
         sig = batch["signal"] > 0.5
         if not bool(sig.any()):
             return out["uv"].sum() * 0.0, {"offset": 0.0}
-        # Laplace negative log-likelihood |d| / b + log b per axis (heteroscedastic, Kendall & Gal 2017)
+        # L1 on the offset, plus the Laplace negative log-likelihood |d| / b + log b of the scale given the
+        # detached error (heteroscedastic, Kendall & Gal 2017). Detaching keeps the offset's own gradient
+        # that of plain L1: in the full NLL it is divided by b, so hard (far) patches would stop learning
+        # (the pathology of Seitzer et al. 2022, "On the pitfalls of heteroscedastic uncertainty estimation").
         log_b = out["log_b"][sig].float()[:, None]
         d = (out["uv"][sig].float() - batch["uv"][sig].float()).abs()
-        loss = (d * torch.exp(-log_b) + log_b).mean()
+        loss = d.mean() + (d.detach() * torch.exp(-log_b) + log_b).mean()
         return loss, {"offset": float(d.mean().detach())}
 
     def patch_columns(self, table, out, ctx):
@@ -214,18 +217,20 @@ class MagnitudeTask(Task):
     name, title = "magnitude", "moment magnitude (Mw)"
 
     def patch_loss(self, out, batch, ctx):
-        """Gaussian NLL with a predicted standard deviation + lambda x margin ranking between events."""
+        """MSE + lambda x margin ranking between events on the mean, and the Gaussian NLL of the predicted
+        standard deviation given the detached error (see :meth:`EpicentreTask.patch_loss` for why)."""
         sig = batch["signal"] > 0.5
         if not bool(sig.any()):
             return out["mw"].sum() * 0.0, {"mse": 0.0, "ranking": 0.0}
         z = (batch["mw"][sig].float() - ctx.mw_mean) / ctx.mw_std
         pred, log_s = out["mw"][sig].float(), out["log_s"][sig].float()
-        nll = (0.5 * (pred - z) ** 2 * torch.exp(-2.0 * log_s) + log_s).mean()
-        mse = float(((pred - z) ** 2).mean().detach())
+        sq = (pred - z) ** 2
+        loss = sq.mean() + (0.5 * sq.detach() * torch.exp(-2.0 * log_s) + log_s).mean()
+        mse = float(sq.mean().detach())
         if ctx.ranking_lambda == 0:
-            return nll, {"mse": mse, "ranking": 0.0}
+            return loss, {"mse": mse, "ranking": 0.0}
         mr = pairwise_margin_ranking(pred, z, ctx.margin_z, groups=batch["event"][sig])
-        return nll + ctx.ranking_lambda * mr, {"mse": mse, "ranking": float(mr.detach())}
+        return loss + ctx.ranking_lambda * mr, {"mse": mse, "ranking": float(mr.detach())}
 
     def patch_columns(self, table, out, ctx):
         mw = np.asarray(out["mw"], float) * ctx.mw_std + ctx.mw_mean

@@ -132,10 +132,11 @@ def training_prior(train: pd.DataFrame) -> dict[str, Any]:
     if sig.empty:
         raise ValueError("the training data hold no signal-bearing patch (signal == 1): nothing to learn the "
                          "epicentre or the magnitude from; check patches.window, simulate settings and the catalog")
-    sd = float(sig["mw"].std())
+    det = ev[ev["snr"] >= 3.0]   # magnitude scaling over detectable *events*, not over their (size-biased) patches
+    sd = float(det["mw"].std()) if len(det) > 1 else 1.0
     return {"mw_mean": float(ev["mw"].mean()), "mw_std_events": float(ev["mw"].std()), "n_events": int(len(ev)),
             "detectable_fraction": float((ev["snr"] >= 3.0).mean()), "signal_patches": int(len(sig)),
-            "signal_mw_mean": float(sig["mw"].mean()), "signal_mw_std": sd if sd > 1e-6 else 1.0,
+            "signal_mw_mean": float(det["mw"].mean()), "signal_mw_std": sd if sd > 1e-6 else 1.0,
             "signal_distance_mean_km": float(sig["distance_km"].mean()) if "distance_km" in sig else float("nan")}
 
 
@@ -197,7 +198,7 @@ def fit(model: PatchNet, data: RunData, norm: InputNorm, ctx: LossContext, tasks
     epochs, bs = int(cfg["epochs"]), int(cfg["batch_size"])
     model.to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=float(cfg["lr"]), weight_decay=float(cfg["weight_decay"]))
-    n_pos = int((data.train.signal > 0.5).sum())
+    n_pos = len(epoch_items(data.train.signal, np.random.default_rng(0), 0.0, None, data.train.event_code, cfg["positives_per_event"]))
     per_epoch = n_pos + int(round(float(cfg["negatives_per_positive"]) * max(n_pos, 1)))
     if cfg["max_patches_per_epoch"]:
         per_epoch = min(per_epoch, int(cfg["max_patches_per_epoch"]))
@@ -227,7 +228,8 @@ def fit(model: PatchNet, data: RunData, norm: InputNorm, ctx: LossContext, tasks
             epoch = state["epoch"] + 1
             t0 = time.perf_counter()
             items = epoch_items(data.train.signal, event_rng(seed, "train", f"negatives/{epoch}"),
-                                float(cfg["negatives_per_positive"]), cfg["max_patches_per_epoch"])
+                                float(cfg["negatives_per_positive"]), cfg["max_patches_per_epoch"], data.train.event_code,
+                                cfg["positives_per_event"])
             draws = (event_rng(seed, "train", f"augment/{epoch}").integers(0, 8, size=len(items)) if cfg["augment"]
                      else np.zeros(len(items), np.int64))
             model.train()
