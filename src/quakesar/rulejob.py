@@ -86,6 +86,20 @@ class CodeIdentityError(RuntimeError):
     """The job imports quakesar from another place than the workflow being executed."""
 
 
+def pin_workflow_src(src: str | os.PathLike[str]) -> str:
+    """Make every job of this workflow import quakesar from ``src`` (the executed checkout's ``src/``).
+
+    Exports ``$QUAKESAR_WORKFLOW_SRC`` (checked by :func:`check_code_identity` in each job) and puts
+    ``src`` first on ``PYTHONPATH``; environment variables, not rule params, so they never re-run
+    finished jobs. Called once by ``workflow/rules/common.smk`` at parse time. Returns the resolved path.
+    """
+    resolved = str(Path(src).resolve())
+    os.environ[WORKFLOW_SRC_ENV] = resolved
+    rest = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != resolved]
+    os.environ["PYTHONPATH"] = os.pathsep.join([resolved, *rest])
+    return resolved
+
+
 def check_code_identity(environ: dict[str, str] | os._Environ[str] | None = None) -> None:
     """Refuse to run a job with another checkout's code.
 

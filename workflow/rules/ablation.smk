@@ -9,13 +9,6 @@ ABLATION_EPOCHS = config["ablation"]["epochs"]
 _ABLATION_SHARES = (ABLATION_EPOCHS in (None, config["train"]["epochs"]) and config["ablation"]["model"] in config["train"]["models"])
 
 
-def ablation_run(lam, seed):
-    """The run directory of (lambda, seed): the main run when it coincides with one, else lambda{L}_seed{N}."""
-    model = config["ablation"]["model"]
-    if _ABLATION_SHARES and float(lam) == float(config["train"]["ranking_lambda"]) and seed in config["train"]["seeds"]:
-        return res(f"models/gated/{model}/seed{seed}")
-    return res(f"models/gated/{model}/lambda{float(lam):g}_seed{seed}")
-
 
 ABLATION_RUNS = [f"{ablation_run(lam, s)}/events.csv" for lam in config["ablation"]["lambdas"] for s in ABLATION_SEEDS]
 ABLATION_TARGETS = [res("ablation/ranking.json")] if config["ablation"]["enabled"] else []

@@ -71,12 +71,10 @@ os.environ.setdefault(
 # with --sdm conda Snakemake clears PYTHONPATH and the environment's own install must be this one).
 # Environment variables, not params: they do not re-run finished jobs. Planning imported quakesar
 # from here too (the Snakefile puts src/ first on sys.path); anything else stops the run now.
-_WORKFLOW_SRC = str(Path(workflow.basedir, "src").resolve())
-os.environ["QUAKESAR_WORKFLOW_SRC"] = _WORKFLOW_SRC
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    [_WORKFLOW_SRC] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p and p != _WORKFLOW_SRC]
-)
 import quakesar as _quakesar
+from quakesar.rulejob import pin_workflow_src
+
+_WORKFLOW_SRC = pin_workflow_src(Path(workflow.basedir, "src"))
 from snakemake.exceptions import WorkflowError
 
 if Path(_quakesar.__file__).resolve().parent != Path(_WORKFLOW_SRC, "quakesar"):
@@ -178,3 +176,34 @@ def _slc_output(pattern):
 def snap_mem_mb(wildcards, attempt):
     """SNAP's interferogram jobs: gpt's cache plus the JVM, 16 GB, more on a retry after running out."""
     return 16000 * attempt
+
+
+# ---- learning (train.smk, ablation.smk) ----
+RUN_OUTPUTS = ("checkpoint.pt", "metrics.json", "predictions.csv", "events.csv", "val_events.csv", "history.csv")
+
+
+def run_outputs(estimator):
+    """The declared outputs of a training run directory (figures are listed in metrics.json)."""
+    return {f.split(".")[0]: res(f"models/{estimator}/{{model}}/{{run}}/{f}") for f in RUN_OUTPUTS}
+
+
+def ablation_run(lam, seed):
+    """The run directory of (lambda, seed): the main run when it coincides with one, else lambda{L}_seed{N}."""
+    model = config["ablation"]["model"]
+    if _ABLATION_SHARES and float(lam) == float(config["train"]["ranking_lambda"]) and seed in config["train"]["seeds"]:
+        return res(f"models/gated/{model}/seed{seed}")
+    return res(f"models/gated/{model}/lambda{float(lam):g}_seed{seed}")
+
+# ---- external products (external.smk; EXTERNAL_PRODUCTS is planned there) ----
+
+def _external_spec(wildcards):
+    try:
+        return EXTERNAL_PRODUCTS[wildcards.event][wildcards.product]
+    except KeyError:
+        raise ValueError(f"event {wildcards.event}: no external product {wildcards.product!r} "
+                         f"(planned: {sorted(EXTERNAL_PRODUCTS.get(wildcards.event, {}))})") from None
+
+
+def external_interferograms(wildcards):
+    """The pseudo-radar canonical interferograms of an event's external products ([] without products)."""
+    return [res(f"interferograms/{wildcards.event}/ext_{p}.h5") for p in sorted(EXTERNAL_PRODUCTS.get(wildcards.event, {}))]

@@ -27,18 +27,6 @@ _EXTERNAL_CFG = as_json({
 })
 
 
-def _external_spec(wildcards):
-    try:
-        return EXTERNAL_PRODUCTS[wildcards.event][wildcards.product]
-    except KeyError:
-        raise ValueError(f"event {wildcards.event}: no external product {wildcards.product!r} "
-                         f"(planned: {sorted(EXTERNAL_PRODUCTS.get(wildcards.event, {}))})") from None
-
-
-def external_interferograms(wildcards):
-    """The pseudo-radar canonical interferograms of an event's external products ([] without products)."""
-    return [res(f"interferograms/{wildcards.event}/ext_{p}.h5") for p in sorted(EXTERNAL_PRODUCTS.get(wildcards.event, {}))]
-
 
 rule import_external:
     """Canonical interferograms (pseudo-radar at the training pixel, and geocoded) of one external product."""

@@ -21,12 +21,7 @@ TRAIN_TARGETS = expand(
     model=config["train"]["models"],
     seed=config["train"]["seeds"],
 )
-RUN_OUTPUTS = ("checkpoint.pt", "metrics.json", "predictions.csv", "events.csv", "val_events.csv", "history.csv")
 
-
-def run_outputs(estimator):
-    """The declared outputs of a training run directory (figures are listed in metrics.json)."""
-    return {f.split(".")[0]: res(f"models/{estimator}/{{model}}/{{run}}/{f}") for f in RUN_OUTPUTS}
 
 
 rule train:
