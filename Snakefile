@@ -32,6 +32,7 @@ wildcard_constraints:
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/common_learning.smk"
 include: "workflow/rules/catalog.smk"
 include: "workflow/rules/search.smk"
 include: "workflow/rules/download.smk"

@@ -25,7 +25,8 @@ FIXTURE = ROOT / "tests" / "fixtures" / "catalog" / "comcat_small.csv"
 FIRST = ("us7000df40", "us2000bmcg", "nn00725272")
 ADDED = "ci38457511"
 PER_EVENT_RULES = {"simulate", "interferogram", "patches"}
-AGGREGATE_RULES = {"catalog", "dataset", "train", "ablation_train", "ablation", "report", "all"}
+AGGREGATE_RULES = {"catalog", "dataset", "trainingset_events", "trainingset_shard", "trainingset_index", "train", "train_set",
+                   "ablation", "report", "all"}
 
 pytestmark = pytest.mark.slow
 
@@ -136,3 +137,26 @@ def test_bad_config_key_stops_with_dotted_path(tiny_run, tmp_path):
                           capture_output=True, text=True, cwd=tiny_run)
     assert proc.returncode != 0
     assert "patches.windw: unknown key" in proc.stdout + proc.stderr
+
+
+def _digest(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_catalog_update_retrains_every_model(tiny_run):
+    """Issue 17.1: an added event changes the dataset, so every training run starts afresh on the new data
+    (no resume of the old run, no reuse of its checkpoint). Runs last: it leaves the run with four events."""
+    before = {p.relative_to(tiny_run): _digest(p) for p in (tiny_run / "results" / "models").rglob("checkpoint.pt")}
+    assert before
+    _write_catalog(tiny_run / "catalog.csv", _rows((*FIRST, ADDED)))
+    run_snakemake(tiny_run)
+    after = {p.relative_to(tiny_run): _digest(p) for p in (tiny_run / "results" / "models").rglob("checkpoint.pt")}
+    assert set(after) == set(before)
+    unchanged = sorted(str(p) for p in before if before[p] == after[p])
+    assert not unchanged, f"checkpoints reused after a catalog update: {unchanged}"
+    events = {e["id"] for e in csv.DictReader((tiny_run / "results" / "catalog" / "events.csv").open())}
+    assert ADDED in events
+    for log in (tiny_run / "logs" / "train").rglob("*.log"):
+        assert "resuming" not in log.read_text(), log

@@ -4,12 +4,6 @@
 # main runs, same epochs) is that run. Rule `ablation` pairs lambda > 0 with lambda = 0 by seed and test
 # event (results/ablation/ranking.json + figure).
 
-ABLATION_SEEDS = config["ablation"]["seeds"] or config["train"]["seeds"]
-ABLATION_EPOCHS = config["ablation"]["epochs"]
-_ABLATION_SHARES = (ABLATION_EPOCHS in (None, config["train"]["epochs"]) and config["ablation"]["model"] in config["train"]["models"])
-
-
-
 ABLATION_RUNS = [f"{ablation_run(lam, s)}/events.csv" for lam in config["ablation"]["lambdas"] for s in ABLATION_SEEDS]
 ABLATION_TARGETS = [res("ablation/ranking.json")] if config["ablation"]["enabled"] else []
 

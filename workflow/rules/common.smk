@@ -178,22 +178,6 @@ def snap_mem_mb(wildcards, attempt):
     return 16000 * attempt
 
 
-# ---- learning (train.smk, ablation.smk) ----
-RUN_OUTPUTS = ("checkpoint.pt", "metrics.json", "predictions.csv", "events.csv", "val_events.csv", "history.csv")
-
-
-def run_outputs(estimator):
-    """The declared outputs of a training run directory (figures are listed in metrics.json)."""
-    return {f.split(".")[0]: res(f"models/{estimator}/{{model}}/{{run}}/{f}") for f in RUN_OUTPUTS}
-
-
-def ablation_run(lam, seed):
-    """The run directory of (lambda, seed): the main run when it coincides with one, else lambda{L}_seed{N}."""
-    model = config["ablation"]["model"]
-    if _ABLATION_SHARES and float(lam) == float(config["train"]["ranking_lambda"]) and seed in config["train"]["seeds"]:
-        return res(f"models/gated/{model}/seed{seed}")
-    return res(f"models/gated/{model}/lambda{float(lam):g}_seed{seed}")
-
 # ---- external products (external.smk; EXTERNAL_PRODUCTS is planned there) ----
 
 def _external_spec(wildcards):

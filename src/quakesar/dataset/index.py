@@ -14,13 +14,13 @@ import os
 from pathlib import Path
 from typing import Any
 
-import h5py
 import pandas as pd
 
 from quakesar.atomic import dumps_json, write_if_changed
 from quakesar.dataset.normalise import channel_stats, target_stats
 from quakesar.dataset.split import SPLITS, assign_splits, group_events
 from quakesar.patches.tiling import COLUMNS, EXTRA_COLUMNS
+from quakesar.h5io import open_h5
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def _read_patch_csv(path: Path) -> pd.DataFrame:
 def _channels(h5: Path) -> list[str]:
     import json
 
-    with h5py.File(h5, "r") as f:
+    with open_h5(h5) as f:
         return list(json.loads(f.attrs["channels"]))
 
 

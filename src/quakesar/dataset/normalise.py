@@ -11,11 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import h5py
 import numpy as np
 import pandas as pd
 
 from quakesar.rng import event_rng
+from quakesar.h5io import open_h5
 
 TARGETS = ("distance_km", "east_km", "north_km", "magnitude", "deformation")
 MAX_PATCHES = 4096
@@ -33,7 +33,7 @@ def channel_stats(train: pd.DataFrame, base_dir: Path, channels: list[str], seed
     for h5, sub in rows.groupby("h5_path", sort=True):
         idx = np.sort(sub["h5_index"].to_numpy(dtype=np.int64))
         path = base_dir / str(h5)
-        with h5py.File(path, "r") as f:
+        with open_h5(path) as f:
             ds = f["patches"]
             if ds.shape[1] != c:
                 raise ValueError(f"{path}: patches have {ds.shape[1]} channels, the index expects {c} ({channels})")

@@ -41,6 +41,7 @@ from torch.utils.data import Dataset
 from quakesar.dataset.augment import CORNER_KEYS, Dihedral, axis_vectors, transform_offset
 from quakesar.dataset.normalise import TARGETS, load_norm_stats
 from quakesar.rng import event_rng
+from quakesar.h5io import open_h5
 
 TASK_TARGETS = {"distance": ("distance_km",), "epicentre": ("east_km", "north_km"), "magnitude": ("magnitude",),
                 "detection": ("deformation",)}
@@ -125,7 +126,7 @@ class PatchDataset(Dataset):
         ds = self._files.get(path)
         if ds is None:
             try:
-                ds = h5py.File(path, "r")["patches"]
+                ds = open_h5(path)["patches"]
             except (OSError, KeyError) as exc:
                 raise OSError(f"{path}: cannot open the patches listed in {self.index_csv} ({exc})") from exc
             self._files[path] = ds

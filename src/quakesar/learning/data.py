@@ -32,12 +32,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-import h5py
 import numpy as np
 import pandas as pd
 import torch
 
 from quakesar.dataset.augment import Dihedral
+from quakesar.h5io import open_h5
 
 RAW_CHANNELS = ("coherence", "i", "q")
 INPUT_CHANNELS = ("coherence", "cos_phase", "sin_phase")
@@ -121,7 +121,7 @@ def load_pixels(table: pd.DataFrame, dtype: type = np.float16) -> np.ndarray:
         h5i = table["h5_index"].to_numpy(np.int64)[rows]
         srt = np.argsort(h5i, kind="stable")
         try:
-            with h5py.File(path, "r") as f:
+            with open_h5(path) as f:
                 ds = f["patches"]
                 chans = json.loads(ds.attrs.get("channels", f.attrs.get("channels", "[]")))
                 missing = [c for c in RAW_CHANNELS if c not in chans]

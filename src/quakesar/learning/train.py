@@ -50,6 +50,7 @@ from quakesar.learning.evaluate import (answer, evaluate, event_table, events_cs
 from quakesar.learning.models import PatchNet
 from quakesar.learning.tasks import Bootstrap, LossContext, Task, get_tasks
 from quakesar.rng import derived_seed, event_rng
+from quakesar.atomic import clean_stale_parts
 
 log = logging.getLogger("quakesar.learning.train")
 
@@ -207,6 +208,7 @@ def fit(model: PatchNet, data: RunData, norm: InputNorm, ctx: LossContext, tasks
     state: dict[str, Any] = {"epoch": 0, "best_score": float("inf"), "best_epoch": 0, "bad_epochs": 0, "history": [],
                              "stopped_early": False}
     last_path, best_path = out_dir / "last.pt", out_dir / "checkpoint.pt"
+    clean_stale_parts([last_path, best_path])  # a killed job's half-written checkpoints (issue 17.4)
     if last_path.is_file():
         ck = torch.load(last_path, map_location=device, weights_only=False)
         if ck.get("fingerprint") == run_fingerprint:
