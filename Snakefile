@@ -55,4 +55,5 @@ rule all:
         TRAIN_TARGETS,
         ABLATION_TARGETS,
         REPORT_TARGETS,
+        PREDICT_TARGETS,
     default_target: True

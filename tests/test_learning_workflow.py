@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from learning_data import build
+from quakesar.trainingset.stage import run_index
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = Path(sys.executable).with_name("snakemake")
@@ -57,6 +58,7 @@ def _jobs(text: str) -> dict[str, str]:
 @pytest.mark.slow
 def test_learning_rules_end_to_end(tmp_path):
     ds, ts = build(tmp_path / "results", n_train=40, n_eval=12)
+    run_index([ts.parent / "shard0.csv"], [ts.parent / "shard0.json"], ts, ts.parent / "summary.json")
     idx = pd.read_csv(ds / "index.csv")
     (ds / "splits.json").write_text(json.dumps({s: sorted(map(str, g["event_id"].unique())) for s, g in idx.groupby("split")}))
     (ds / "summary.json").write_text(json.dumps({"events": int(idx["event_id"].nunique()), "patches": len(idx), "groups": 1,

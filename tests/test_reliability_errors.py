@@ -51,7 +51,7 @@ def _with(base: dict, dotted: str, value) -> dict:
     ("train.models", [], r"train\.models: \[\] should be non-empty"),
     ("train.tasks", [], r"train\.tasks: \[\] should be non-empty"),
     ("train.seeds", [], r"train\.seeds: \[\] should be non-empty"),
-    ("ablation.lambdas", [], r"ablation\.lambdas: \[\] should be non-empty"),
+    ("ablation.lambdas", [], r"ablation\.lambdas: \[\] is too short"),
     ("simulate.subswaths", [], r"simulate\.subswaths: \[\] should be non-empty"),
     ("simulate.temporal_baseline_days", [], r"simulate\.temporal_baseline_days: \[\] should be non-empty"),
     ("patches.channels", [], r"patches\.channels: \[\] should be non-empty"),

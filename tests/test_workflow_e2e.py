@@ -139,6 +139,33 @@ def test_bad_config_key_stops_with_dotted_path(tiny_run, tmp_path):
     assert "patches.windw: unknown key" in proc.stdout + proc.stderr
 
 
+def test_predict_answers_an_event_from_its_interferograms(tiny_run, tmp_path):
+    """Issue 14: `quakesar predict` gives every model's event answer (verdict, epicentre, Mw with intervals)
+    on an event's canonical interferograms, with the catalog epicentre, and a map."""
+    ev = FIRST[0]
+    res = tiny_run / "results"
+    runs = sorted(str(p.parent) for p in (res / "models").glob("*/*/seed0/checkpoint.pt"))
+    assert {Path(r).parts[-3] for r in runs} == {"gated", "set"}
+    out = tmp_path / "answer.json"
+    proc = subprocess.run([sys.executable, "-m", "quakesar.cli", "--config", str(ROOT / ".test" / "config.yaml"), "predict",
+                           "--models", *runs, "--interferograms", *sorted(str(p) for p in (res / "interferograms" / ev).glob("IW*.h5")),
+                           "--event", str(res / "catalog" / "events" / f"{ev}.json"), "--out", str(out)],
+                          capture_output=True, text=True, cwd=tiny_run)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    import json
+
+    doc = json.loads(out.read_text())
+    assert doc["event"]["id"] == ev and len(doc["answers"]) == 2
+    for a in doc["answers"]:
+        assert 0.0 <= a["p_detectable"] <= 1.0 and a["fallback"] in (0, 1) and a["n_patches"] > 0
+        assert a["mw_lo"] <= a["mw"] <= a["mw_hi"] and a["epicentre_r95_km"] > 0 and a["catalog_distance_km"] >= 0
+    assert out.with_suffix(".png").stat().st_size > 10_000
+    bad = subprocess.run([sys.executable, "-m", "quakesar.cli", "predict", "--models", str(tmp_path / "nope"), "--interferograms",
+                          "x.h5", "--event", str(res / "catalog" / "events" / f"{ev}.json"), "--out", str(tmp_path / "b.json")],
+                         capture_output=True, text=True, cwd=tiny_run)
+    assert bad.returncode == 2 and "nope" in bad.stderr
+
+
 def _digest(path: Path) -> str:
     import hashlib
 

@@ -17,6 +17,9 @@ if config["source"] == "external" and not any(EXTERNAL_PRODUCTS.values()):
         f"{config['external']['dir']}/<event id>/ (LiCSAR frame folders, HyP3 products or zips) or list them in "
         "external.events (docs/external.md)")
 _EXTERNAL_QUICKLOOK = bool(config["external"]["quicklook"])
+# Trained models that answer the external events (external.models: run directories of another run).
+EXTERNAL_MODELS = list(config["external"]["models"]) if config["source"] == "external" else []
+PREDICT_TARGETS = [res(f"predict/{ev}.json") for ev in sorted(EXTERNAL_PRODUCTS) if EXTERNAL_PRODUCTS[ev]] if EXTERNAL_MODELS else []
 # What an import depends on besides its own product (its spec param): the training pixel (simulate
 # mode/reduction, multilook) and the import options - not the other events' entries, so editing one
 # event's products re-runs only that event's jobs.
@@ -55,3 +58,28 @@ rule import_external:
         "$QUAKESAR_PYTHON -m quakesar.external.rule --record {params.record:q} --spec {params.spec:q}"
         " --cfg {params.cfg:q} --log {log:q} --h5 {output.h5:q} --geo-h5 {output.geo:q}"
         + (" --quicklook {output.png:q}" if _EXTERNAL_QUICKLOOK else "")
+
+
+rule predict_external:
+    """The trained models' event answer (detectability verdict, epicentre, Mw with 95 % intervals) on an external
+    event's pseudo-radar interferograms, beside its catalog epicentre (quakesar.learning.predict)."""
+    input:
+        ifgs=external_interferograms,
+        models=[f"{m}/checkpoint.pt" for m in EXTERNAL_MODELS],
+    output:
+        json=res("predict/{event}.json"),
+        png=res("predict/{event}.png"),
+    params:
+        record=event_record_json,
+        patches=as_json(config["patches"]),
+    threads: 1
+    resources:
+        mem_mb=4000,
+    log:
+        "logs/predict/{event}.log",
+    benchmark:
+        res("benchmarks/predict/{event}.tsv")
+    conda:
+        "../../envs/learning.yaml"
+    script:
+        "../scripts/predict.py"

@@ -11,7 +11,7 @@ from quakesar.external.plan import plan_external
 from quakesar.external.stage import external_patches, import_event
 
 
-def _event(value: str, config: dict) -> dict:
+def event_record(value: str, config: dict) -> dict:
     """An event record from its JSON file, or by id from the config's catalog selection."""
     record = Path(value)
     if record.is_file():
@@ -46,7 +46,7 @@ def _list(args: argparse.Namespace, config: dict) -> int:
 
 
 def _import(args: argparse.Namespace, config: dict) -> int:
-    event = _event(args.event, config)
+    event = event_record(args.event, config)
     results = Path(args.results or config.get("results", "results"))
     if args.patches:
         out = results / "patches"

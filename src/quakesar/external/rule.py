@@ -11,7 +11,7 @@ from typing import Sequence
 
 from quakesar.external.layouts import ProductSpec
 from quakesar.external.stage import import_product
-from quakesar.rulejob import json_object, parser, start_logging
+from quakesar.rulejob import job_log, json_object, log_option, parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -22,10 +22,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--h5", type=Path, required=True, help="pseudo-radar canonical interferogram")
     p.add_argument("--geo-h5", type=Path, required=True, help="geocoded canonical interferogram")
     p.add_argument("--quicklook", type=Path, default=None)
-    args = p.parse_args(argv)
-    start_logging(args.log)
-    import_product(ProductSpec.from_json(json_object("--spec", args.spec)), json_object("--record", args.record),
-                   json_object("--cfg", args.cfg), args.h5, args.geo_h5, args.quicklook)
+    with job_log(log_option(argv)) as job:
+        args = p.parse_args(argv)
+        job.claim_outputs([args.h5, args.geo_h5] + ([args.quicklook] if args.quicklook else []))
+        import_product(ProductSpec.from_json(json_object("--spec", args.spec)), json_object("--record", args.record),
+                       json_object("--cfg", args.cfg), args.h5, args.geo_h5, args.quicklook)
     return 0
 
 

@@ -89,6 +89,27 @@ def _report(args: argparse.Namespace, config: dict) -> int:
     return 0
 
 
+def _predict(args: argparse.Namespace, config: dict) -> int:
+    from quakesar.external.cli import event_record
+    from quakesar.learning.predict import predict_event
+
+    event = event_record(args.event, config)
+    out = Path(args.out)
+    fig = Path(args.figure) if args.figure else out.with_suffix(".png")
+    doc = predict_event(event, [Path(p) for p in args.interferograms], [Path(m) for m in args.models], config, out, fig,
+                        Path(args.inversion) if args.inversion else None, args.device)
+    for a in doc["answers"]:
+        verdict = "not detectable (fallback answer)" if a["fallback"] else "detectable"
+        print(f"{event['id']} [{a['estimator']}] p_detectable {a['p_detectable']:.2f} {verdict}: epicentre {a['lat']:.4f}, "
+              f"{a['lon']:.4f} (95 % within {a['epicentre_r95_km']:.1f} km; {a['catalog_distance_km']:.1f} km from the catalog), "
+              f"Mw {a['mw']:.2f} [{a['mw_lo']:.2f}, {a['mw_hi']:.2f}]")
+    if "inversion" in doc:
+        inv = doc["inversion"]
+        print(f"{event['id']} [physics inversion] {inv.get('lat')}, {inv.get('lon')}, Mw {inv.get('mw')}")
+    print(f"-> {out}, {fig}")
+    return 0
+
+
 def register_cli(subparsers: argparse._SubParsersAction) -> None:
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--model", required=True, choices=MODELS)
@@ -117,3 +138,13 @@ def register_cli(subparsers: argparse._SubParsersAction) -> None:
     r.add_argument("--ablation", default=None, help="ranking.json of the ablation")
     r.add_argument("--out-dir", default="results/report")
     r.set_defaults(handler=_report)
+    q = subparsers.add_parser("predict", help="event-level Mw, epicentre and detectability verdict of trained models on "
+                                              "an event's canonical interferograms (also imported LiCSAR/HyP3 products)")
+    q.add_argument("--models", nargs="+", required=True, help="run directories (results/models/gated|set/<model>/<run>) or checkpoints")
+    q.add_argument("--interferograms", nargs="+", required=True, help="canonical interferograms (.h5) of the event")
+    q.add_argument("--event", required=True, help="event record JSON (results/catalog/events/<id>.json) or a catalog event id")
+    q.add_argument("--out", required=True, help="output JSON")
+    q.add_argument("--figure", help="output map (default: the JSON's name with .png)")
+    q.add_argument("--inversion", help="a physics inversion JSON to show beside (default results/inversion/<event>.json if present)")
+    q.add_argument("--device", default="cpu", help="torch device (cpu, cuda)")
+    q.set_defaults(handler=_predict)

@@ -148,3 +148,58 @@ def plot_run(preds: pd.DataFrame, ev: pd.DataFrame, out_dir: Path, history: pd.D
     names.append(plot_errors(ev, out_dir / "errors.png"))
     names.append(plot_magnitude(ev, out_dir / "magnitude.png"))
     return names
+
+
+def _corner_grid(r: pd.Series, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(n + 1) x (n + 1)`` pixel-edge longitudes and latitudes of a patch, bilinear in its four corners
+    (``00`` first row/first column, ``01`` first row/last column, ``11`` last/last, ``10`` last/first)."""
+    s = np.linspace(0.0, 1.0, n + 1)
+    a, b = np.meshgrid(s, s, indexing="ij")  # a: row fraction, b: column fraction
+    out = []
+    for comp in ("lon", "lat"):
+        c00, c01, c11, c10 = (float(r[f"corner_{k}_{comp}"]) for k in ("00", "01", "11", "10"))
+        out.append((1 - a) * (1 - b) * c00 + (1 - a) * b * c01 + a * b * c11 + a * (1 - b) * c10)
+    return out[0], out[1]
+
+
+def plot_prediction(preds: pd.DataFrame, pixels: np.ndarray, doc: dict, path: Path) -> str:
+    """``quakesar predict``'s map: each patch's wrapped phase drawn on its footprint (the interferogram as
+    the models saw it), patch outlines shaded by detection probability, every model's answer with its 95 %
+    circle, the physics inversion's answer when present and the catalog epicentre."""
+    fig, ax = plt.subplots(figsize=(7.5, 6.5), layout="constrained")
+    n = pixels.shape[-1]
+    mesh = None
+    for k, (_, r) in enumerate(preds.iterrows()):
+        lon, lat = _corner_grid(r, n)
+        phase = np.angle(pixels[k, 1].astype(float) + 1j * pixels[k, 2].astype(float))
+        mesh = ax.pcolormesh(lon, lat, phase, cmap="twilight", vmin=-np.pi, vmax=np.pi, shading="flat", rasterized=True)
+        lats = [r[f"corner_{c}_lat"] for c in CORNERS + ("00",)]
+        lons = [r[f"corner_{c}_lon"] for c in CORNERS + ("00",)]
+        p = float(r.get("p_signal", 0.0))
+        ax.plot(lons, lats, color=plt.get_cmap("Reds")(0.3 + 0.7 * p), lw=0.5 + 2.0 * p)
+    if mesh is not None:
+        fig.colorbar(mesh, ax=ax, shrink=0.7, label="wrapped phase (rad)")
+    ev = doc["event"]
+    t = np.linspace(0, 2 * np.pi, 90)
+    markers = {"gated": ("X", "k"), "set": ("P", "tab:blue")}
+    for a in doc["answers"]:
+        m, c = markers.get(a["estimator"], ("o", "tab:green"))
+        flag = "fallback" if a["fallback"] else f"p={a['p_detectable']:.2f}"
+        ax.scatter([a["lon"]], [a["lat"]], marker=m, s=110, color=c, edgecolor="w", zorder=5,
+                   label=f"{a['estimator']}: Mw {a['mw']:.2f} [{a['mw_lo']:.2f}, {a['mw_hi']:.2f}] ({flag})")
+        if np.isfinite(a.get("epicentre_r95_km", np.nan)):
+            rr = float(a["epicentre_r95_km"]) / KM_PER_DEG
+            ax.plot(a["lon"] + rr * np.cos(t) / max(np.cos(np.radians(a["lat"])), 0.1), a["lat"] + rr * np.sin(t), ls=":",
+                    color=c, lw=1.0)
+    inv = doc.get("inversion")
+    if inv and "lat" in inv:
+        ax.scatter([inv["lon"]], [inv["lat"]], marker="D", s=70, color="tab:orange", edgecolor="k", zorder=5,
+                   label=f"physics inversion: Mw {inv.get('mw', float('nan')):.2f}")
+    ax.scatter([ev["longitude"]], [ev["latitude"]], marker="*", s=220, color="tab:red", edgecolor="k", zorder=6,
+               label=f"catalog epicentre ({ev.get('magnitude_type') or 'M'} {ev.get('magnitude')})")
+    ax.set_aspect(1.0 / max(np.cos(np.radians(float(ev["latitude"]))), 0.1))
+    ax.set_xlabel("longitude (deg)")
+    ax.set_ylabel("latitude (deg)")
+    ax.set_title(f"{ev['id']}: {len(preds)} patches", fontsize=9)
+    ax.legend(fontsize=7, loc="best")
+    return save_figure(fig, path)

@@ -43,14 +43,13 @@ import numpy as np
 import pandas as pd
 import torch
 
-from quakesar.atomic import atomic_path, dumps_json, write_json, write_text
+from quakesar.atomic import atomic_path, clean_stale_parts, dumps_json, write_json, write_text
 from quakesar.learning.data import (INPUT_CHANNELS, InputNorm, PatchArrays, arrays, augment_batch, data_fingerprint, epoch_items,
                                     load_table, model_input)
 from quakesar.learning.evaluate import (answer, evaluate, event_table, events_csv_frame, patch_predictions, validation_score)
 from quakesar.learning.models import PatchNet
 from quakesar.learning.tasks import Bootstrap, LossContext, Task, get_tasks
 from quakesar.rng import derived_seed, event_rng
-from quakesar.atomic import clean_stale_parts
 
 log = logging.getLogger("quakesar.learning.train")
 
