@@ -17,7 +17,10 @@ Method
 * Per event, over the windows both produce (same ``patch_id``):
 
   - ``phase_corr_signal``: circular correlation ``|mean(za conj(zb))|`` of the unit phasors ``(i, q)/|z|``
-    (what the model sees), mean over the signal-bearing patches (full pipeline's label), and its
+    (what the model sees), mean over the signal-bearing patches (full pipeline's label), over those of them
+    that are coherent (full pipeline's mean coherence >= ``COHERENT`` = 0.4: a signal label says only
+    that ``|LOS| >= 1 cm`` somewhere, an incoherent patch carries no phase in either simulator), the
+    noise floor ``sqrt(pi / 4 N)`` of two independent random phasor fields of ``N`` pixels, and its
     sign-flipped twin ``|mean(za zb)|`` (a wrong LOS sign would make it the larger), the mean phase offset
     ``angle(mean(za conj(zb)))`` and the same correlation over all patches;
   - ``coherence_mean_diff``: mean coherence channel, patchsim - full pipeline, and the per-pixel mean
@@ -71,6 +74,8 @@ from quakesar.synthetic.scene import plan_pair, simulate_event  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "results" / "patchsim_gap.json"
+#: signal patches whose full-pipeline mean coherence is at least this carry a usable phase
+COHERENT = 0.4
 
 
 def pick_events(cfg: dict, n: int) -> list[dict]:
@@ -105,6 +110,8 @@ def compare(full: pd.DataFrame, full_pix: np.ndarray, fast: pd.DataFrame, pix: n
     valid = np.isfinite(b[:, 0]).all(axis=(1, 2))
     snr_ok = f["snr"].to_numpy(float) >= 1.0
     big = f["peak_abs_los_m"].to_numpy(float) >= 0.005
+    coh_full = np.nanmean(b[:, 0], axis=(1, 2))
+    coherent = sig & (coh_full >= COHERENT)
 
     def mean(v: np.ndarray) -> float | None:
         return round(float(np.mean(v)), 4) if len(v) else None
@@ -117,6 +124,9 @@ def compare(full: pd.DataFrame, full_pix: np.ndarray, fast: pd.DataFrame, pix: n
             "signal_patches_full": int(sig.sum()), "signal_patches_patchsim": int((s["signal"].to_numpy() == 1).sum()),
             "phase_corr_signal": mean(np.abs(cross[sig])), "phase_corr_signal_min": round(float(np.abs(cross[sig]).min()), 4) if sig.any() else None,
             "phase_corr_signal_flipped": mean(flip[sig]),
+            "signal_patches_coherent": int(coherent.sum()), "phase_corr_signal_coherent": mean(np.abs(cross[coherent])),
+            "phase_corr_signal_coherent_min": round(float(np.abs(cross[coherent]).min()), 4) if coherent.any() else None,
+            "phase_corr_noise_floor": round(float(np.sqrt(np.pi / (4 * za[0].size))), 4),
             "phase_offset_signal_rad": round(float(np.angle(np.mean(cross[sig]))), 4) if sig.any() else None,
             "phase_corr_all": mean(np.abs(cross)),
             "coherence_mean_full": round(float(np.nanmean(b[:, 0])), 4), "coherence_mean_patchsim": round(float(np.mean(a[:, 0])), 4),
@@ -221,6 +231,11 @@ def summarise(results: list[dict]) -> dict:
         return round(float(fn(v)), 4) if v else None
 
     return {"events": len(results), "phase_corr_signal_mean": agg("phase_corr_signal"), "phase_corr_signal_min": agg("phase_corr_signal_min", np.min),
+            "phase_corr_signal_coherent_mean": agg("phase_corr_signal_coherent"),
+            "phase_corr_signal_coherent_min": agg("phase_corr_signal_coherent_min", np.min),
+            "signal_patches_coherent": int(sum(r["signal_patches_coherent"] for r in results)),
+            "signal_patches": int(sum(r["signal_patches_full"] for r in results)),
+            "phase_corr_noise_floor": results[0]["phase_corr_noise_floor"] if results else None,
             "phase_corr_signal_flipped_mean": agg("phase_corr_signal_flipped"), "phase_corr_all_mean": agg("phase_corr_all"),
             "phase_offset_signal_rad_mean_abs": round(float(np.mean([abs(r["phase_offset_signal_rad"]) for r in results
                                                                       if r["phase_offset_signal_rad"] is not None])), 4)
