@@ -16,6 +16,9 @@ displacement at acquisition ``k`` relative to acquisition 0, so map 0 is zero. P
   Gutenberg-Richter law (b = 1 by default) and depth a uniform range, as a catalog would; with
   ``peak_m`` set the slip is scaled so that the tile's peak |LOS| is log-uniform in that range (the
   pattern stays Okada's; ``mw_effective = Mw + 2/3 log10(scale)`` records the moment of the scaled slip).
+  **Peak** (``peak_abs_los_m``, the quantity of every detection limit) is the peak of ``|D - mean D|`` over
+  the tile: a series is known up to a constant per date, so a tile referenced to itself shows only that
+  part (a source much wider than the tile looks like an offset); ``peak_abs_los_raw_m`` is ``max |D|``.
 * ``a_turb,k``: the acquisition's turbulent delay (Hanssen 2001 eq. 4.7.28 spectrum,
   :func:`quakesar.synthetic.atmosphere.turbulent_delay`) of std ``sigma / sqrt(2)``, so that a pair of the
   series has the turbulent std ``sigma`` of :mod:`quakesar.detectability`.
@@ -50,7 +53,7 @@ from quakesar.timeseries.settings import KINDS, SeriesSettings
 
 #: scalar truth fields of every sample, in the order the dataset stores them
 TRUTH_FIELDS = ("kind", "event_index", "onset_day", "duration_days", "mw", "mw_effective", "depth_km", "mechanism",
-                "strike_deg", "dip_deg", "rake_deg", "slip_m", "epicentre_row", "epicentre_col", "peak_abs_los_m",
+                "strike_deg", "dip_deg", "rake_deg", "slip_m", "epicentre_row", "epicentre_col", "peak_abs_los_m", "peak_abs_los_raw_m",
                 "turbulence_std_m", "stratified_std_m_per_m", "incidence_deg", "heading_deg", "label")
 
 
@@ -125,7 +128,7 @@ def _deformation(settings: SeriesSettings, rng: np.random.Generator, mw: float |
     incidence = 30.0 + 16.0 * u_inc
     heading = convention.HEADING_ASCENDING_DEG if u_pass < 0.5 else convention.HEADING_DESCENDING_DEG
     los = convention.enu_to_los(ue, un, uu, incidence, heading)
-    peak = float(np.max(np.abs(los)))
+    peak = float(np.max(np.abs(los - los.mean())))     # what a tile referenced to its own mean can show
     target = peak_m
     if target is None and settings.peak_m is not None:
         plo, phi = settings.peak_m
@@ -181,9 +184,9 @@ def simulate_sample(sample_id: str, settings: SeriesSettings, seed: int, *, kind
     e, k_std = _noise(settings, dem, sigma, arng)
     series = s[:, None, None] * los[None] + e - e[0][None]
     series[0] = 0.0
-    peak = float(np.max(np.abs(los)))
+    peak = float(np.max(np.abs(los - los.mean())))
     truth.update({"kind": kind, "event_index": k_e, "onset_day": onset, "duration_days": duration,
-                  "peak_abs_los_m": peak, "turbulence_std_m": sigma, "stratified_std_m_per_m": k_std,
+                  "peak_abs_los_m": peak, "peak_abs_los_raw_m": float(np.max(np.abs(los))), "turbulence_std_m": sigma, "stratified_std_m_per_m": k_std,
                   "label": int(kind != "none" and peak >= settings.label_threshold_m)})
     if kind == "none":
         for key in ("mw", "mw_effective", "depth_km", "slip_m"):
