@@ -8,8 +8,9 @@ training or validation sample has (``evaldet-...``, ``evalrmse-...``), determini
   series without deformation. A detector's threshold is the ``1 - false_alarm`` quantile of its scores on
   the negatives (false-alarm rate <= 5 %); the **detection limit** is the smallest grid peak from which on
   every larger grid peak is detected in >= ``detection_rate`` (90 %) of samples (``null``: not reached on
-  the grid), plus the log-linear interpolation of the 90 % crossing. Detectors: the auto-encoder's score;
-  "stack" and "pair": the peak of |Gaussian-smoothed (sigma 2 px)| plain stack / shortest spanning pair
+  the grid), plus the log-linear interpolation of the 90 % crossing. Detectors: "autoencoder", the
+  detection head's score; "autoencoder_map", the peak of |smoothed| denoised map (the auto-encoder's
+  output read the way Rouet-Leduc et al. read theirs); "stack" and "pair": the peak of |Gaussian-smoothed (sigma 2 px)| plain stack / shortest spanning pair
   (:mod:`quakesar.timeseries.baselines`).
 * **Denoising RMSE** (mm) of the referenced cumulative deformation on signal-bearing series at one noise
   level (peaks and kinds as in training): auto-encoder, best single pair (oracle pick), plain stack.
@@ -96,9 +97,9 @@ def detection_limit(peaks: Sequence[float], rates: Sequence[float], rate: float)
 
 
 def _detectors(net: torch.nn.Module, data: SeriesArrays, bs: int, device: torch.device) -> dict[str, np.ndarray]:
-    _, score = predict_arrays(net, data.series, data.dem, bs, device)
+    pred, score = predict_arrays(net, data.series, data.dem, bs, device)
     pre, post = event_masks(data.time_function, data.truth["event_index"])
-    return {"autoencoder": score, "stack": _peak_score(stack_mean(data.series, pre, post)),
+    return {"autoencoder": score, "autoencoder_map": _peak_score(pred), "stack": _peak_score(stack_mean(data.series, pre, post)),
             "pair": _peak_score(shortest_pair(data.series, pre, post))}
 
 
