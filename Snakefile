@@ -45,6 +45,11 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/ablation.smk"
 include: "workflow/rules/report.smk"
 
+TIMESERIES_TARGETS = []
+if config["timeseries"]["enabled"]:  # the time-series auto-encoder stage (docs/timeseries.md)
+
+    include: "workflow/rules/timeseries.smk"
+
 
 rule all:
     """Everything: catalog, per-event data, dataset, trained models, ablation and report."""
@@ -54,4 +59,5 @@ rule all:
         TRAIN_TARGETS,
         ABLATION_TARGETS,
         REPORT_TARGETS,
+        TIMESERIES_TARGETS,
     default_target: True
