@@ -46,7 +46,6 @@ rule timeseries_train:
     params:
         cfg=TS_SECTION,
         seed=config["seed"],
-        run_dir=f"{TS_DIR}/model",
     threads: config["timeseries"]["train"]["threads"]
     resources:
         mem_mb=8000,
@@ -58,7 +57,7 @@ rule timeseries_train:
         "../../envs/learning.yaml"
     shell:
         "$QUAKESAR_PYTHON -m quakesar.timeseries.rule train --cfg {params.cfg:q} --seed {params.seed}"
-        " --train {input.train:q} --val {input.val:q} --run-dir {params.run_dir:q} --threads {threads} --log {log:q}"
+        " --train {input.train:q} --val {input.val:q} --checkpoint {output.checkpoint:q} --threads {threads} --log {log:q}"
 
 
 rule timeseries_evaluate:

@@ -1,7 +1,7 @@
 """Entry point of the Snakemake rules of workflow/rules/timeseries.smk (see quakesar.rulejob).
 
     python -m quakesar.timeseries.rule simulate --cfg JSON --seed S --train T.h5 --val V.h5 --log LOG
-    python -m quakesar.timeseries.rule train    --cfg JSON --seed S --train T.h5 --val V.h5 --run-dir DIR --threads N --log LOG
+    python -m quakesar.timeseries.rule train    --cfg JSON --seed S --train T.h5 --val V.h5 --checkpoint DIR/checkpoint.pt --threads N --log LOG
     python -m quakesar.timeseries.rule evaluate --cfg JSON --seed S --checkpoint C.pt --catalog CSV --out M.json --threads N --log LOG
     python -m quakesar.timeseries.rule figures  --seed S --metrics M.json --checkpoint C.pt --detection D.png --example E.png --summary S.md --log LOG
 """
@@ -31,7 +31,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             job.claim_outputs([a.train, a.val])
             stage.simulate_stage(cfg, a.seed, a.train, a.val)
         elif a.step == "train":
-            stage.train_stage(cfg, a.seed, a.train, a.val, a.run_dir, a.threads)
+            run_dir = a.run_dir or (a.checkpoint.parent if a.checkpoint else None)
+            if run_dir is None:
+                raise SystemExit("train: give --run-dir or --checkpoint (its directory is the run directory)")
+            stage.train_stage(cfg, a.seed, a.train, a.val, run_dir, a.threads)
         elif a.step == "evaluate":
             job.claim_outputs([a.out])
             stage.evaluate_stage(cfg, a.seed, a.checkpoint, a.out, a.catalog, a.threads)
