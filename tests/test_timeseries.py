@@ -259,3 +259,39 @@ def test_evaluate_and_report_fragment(easy_data: Path, tmp_path: Path):
     with pytest.raises(ValueError, match="missing"):
         (tmp_path / "x.json").write_text("{}")
         summary_markdown(tmp_path / "x.json")
+
+
+def test_predict_stack_tiles_a_real_mintpy_file(easy_data: Path, tmp_path: Path):
+    from quakesar.timeseries.predict import predict_stack
+
+    cfg = {"epochs": 1, "batch_size": 32, "channels": [8, 16], "temporal_channels": 2}
+    fit(easy_data / "train.h5", easy_data / "val.h5", tmp_path / "m", cfg, 2, progress=False)
+    rng = np.random.default_rng(0)
+    maps = (rng.standard_normal((10, 40, 70)) * 0.003).astype(np.float32)      # 10 dates, model uses the last 9
+    dates = [f"2023{1 + k // 3:02d}{1 + 10 * (k % 3):02d}" for k in range(10)]
+    _write_mintpy(tmp_path / "timeseries.h5", maps, dates)
+    with h5py.File(tmp_path / "timeseries.h5", "a") as f:
+        f.attrs.update({"X_STEP": "0.000899", "Y_STEP": "-0.000899"})        # ~100 m, the training spacing
+    r = predict_stack(tmp_path / "m" / "checkpoint.pt", read_mintpy(tmp_path / "timeseries.h5"), device="cpu")
+    assert r["deformation"].shape == (40, 70) and np.isfinite(r["deformation"]).all()
+    assert len(r["scores"]) == 2 * 3 and r["dates"][0] == "2023-01-11"
+    assert all(0.0 <= s["score"] <= 1.0 for s in r["scores"])
+    _write_mintpy(tmp_path / "coarse.h5", maps, dates)          # 0.000833 deg = 93 m: within 25 %, fine
+    with h5py.File(tmp_path / "coarse.h5", "a") as f:
+        f.attrs.update({"X_STEP": "0.0027", "Y_STEP": "-0.0027"})
+    with pytest.raises(ValueError, match="coarse.h5: pixel spacing 300 m"):
+        predict_stack(tmp_path / "m" / "checkpoint.pt", read_mintpy(tmp_path / "coarse.h5"), device="cpu")
+
+
+def test_cli_and_rule_entry_point(tmp_path: Path):
+    from quakesar.cli import build_parser
+    from quakesar.timeseries.rule import main
+
+    args = build_parser().parse_args(["timeseries", "simulate", "--out-dir", str(tmp_path)])
+    assert args.ts_command == "simulate"
+    cfg = json.dumps({"train_samples": 3, "val_samples": 2, "simulate": {"size": 16, "n_dates": 4}})
+    log = tmp_path / "sim.log"
+    assert main(["simulate", "--cfg", cfg, "--seed", "1", "--train", str(tmp_path / "t.h5"), "--val", str(tmp_path / "v.h5"),
+                 "--log", str(log)]) == 0
+    assert len(read_dataset(tmp_path / "t.h5")) == 3 and read_dataset(tmp_path / "v.h5").sample_id[0] == "val-000000"
+    assert "wrote 3 samples" in log.read_text()
