@@ -54,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--samples-per-peak", type=int, default=40)
     p.add_argument("--negatives", type=int, default=200)
     p.add_argument("--rmse-samples", type=int, default=200)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--det-weight", type=float, default=0.5)
     p.add_argument("--seed", type=int, default=20240521)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--device", default="auto")
@@ -73,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
                   a.train_samples)
     write_dataset(work / "val.h5", simulate_split("val", a.val_samples, settings, a.seed), settings, a.seed, "val", a.val_samples)
     t_sim = time.time() - t0
-    train_cfg = {"epochs": a.epochs, "threads": a.threads, "device": a.device}
+    train_cfg = {"epochs": a.epochs, "threads": a.threads, "device": a.device, "lr": a.lr, "det_weight": a.det_weight}
     summary = fit(work / "train.h5", work / "val.h5", work / "model", train_cfg, a.seed, progress=False)
     t_train = time.time() - t0 - t_sim
     eval_cfg = {"samples_per_peak": a.samples_per_peak, "negatives": a.negatives, "rmse_samples": a.rmse_samples}
@@ -84,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     result["benchmark"] = {
         "reduced": not (a.train_samples >= 6000 and a.epochs >= 12), "quick": a.quick,
         "train_samples": a.train_samples, "val_samples": a.val_samples, "epochs": a.epochs, "size": a.size,
-        "n_dates": a.n_dates, "threads": a.threads, "train": summary,
+        "n_dates": a.n_dates, "threads": a.threads, "lr": a.lr, "det_weight": a.det_weight, "train": summary,
         "seconds": {"simulate": round(t_sim, 1), "train": round(t_train, 1), "evaluate": round(t_eval, 1),
                     "total": round(time.time() - t0, 1)},
         "machine": {"platform": platform.platform(), "python": platform.python_version(), "torch": torch.__version__,
