@@ -295,3 +295,17 @@ def test_cli_and_rule_entry_point(tmp_path: Path):
                  "--log", str(log)]) == 0
     assert len(read_dataset(tmp_path / "t.h5")) == 3 and read_dataset(tmp_path / "v.h5").sample_id[0] == "val-000000"
     assert "wrote 3 samples" in log.read_text()
+
+
+def test_series_verdict_interpolates_the_measured_limit():
+    from quakesar.timeseries.verdict import series_detectable, series_detection_limit
+
+    ev = {"detection": [{"noise_std_m": 0.005, "detectors": {"autoencoder_map": {"limit_interpolated_m": 0.002}}},
+                        {"noise_std_m": 0.02, "detectors": {"autoencoder_map": {"limit_interpolated_m": 0.008}}},
+                        {"noise_std_m": 0.04, "detectors": {"autoencoder_map": {"limit_interpolated_m": None}}}]}
+    assert series_detection_limit(ev, 0.01) == pytest.approx(0.004)      # log-log between 5 and 20 mm
+    assert series_detection_limit(ev, 0.001) == 0.002
+    assert series_detection_limit(ev, 0.03) == float("inf")
+    assert series_detectable(0.005, 0.01, ev) and not series_detectable(0.003, 0.01, ev)
+    with pytest.raises(ValueError, match="no detector 'x'"):
+        series_detection_limit(ev, 0.01, "x")
