@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from quakesar.timeseries.baselines import best_pair, event_masks, shortest_pair, stack_mean
+from quakesar.timeseries.baselines import best_pair, blind_stack, event_masks, shortest_pair, stack_mean
 from quakesar.timeseries.dataset import arrays_from_samples, read_dataset, simulate_split, write_dataset
 from quakesar.timeseries.evaluate import detection_limit, evaluate, predict_arrays
 from quakesar.timeseries.readers import read_geotiff_stack, read_mintpy
@@ -114,8 +114,10 @@ def test_baselines_on_a_noiseless_step_are_exact():
     d = arrays_from_samples([simulate_sample(f"b{i}", s, 1, kind="coseismic", peak_m=0.01) for i in range(3)], s)
     pre, post = event_masks(d.time_function, d.truth["event_index"])
     truth = referenced(d.cumulative)
+    blind, k = blind_stack(d.series)
+    assert k.tolist() == d.truth["event_index"].astype(int).tolist()     # the change point is found
     for est in (stack_mean(d.series, pre, post), best_pair(d.series, pre, post, d.cumulative),
-                shortest_pair(d.series, pre, post)):
+                shortest_pair(d.series, pre, post), blind):
         np.testing.assert_allclose(est, truth, atol=1e-6)
 
 
@@ -246,9 +248,9 @@ def test_evaluate_and_report_fragment(easy_data: Path, tmp_path: Path):
     ev = {"noise_std_m": [0.01], "peaks_m": [0.005, 0.05], "samples_per_peak": 4, "negatives": 10, "rmse_samples": 6,
           "mw": [5.0, 5.4, 0.2], "magnitude_draws": 3}
     r = evaluate(tmp_path / "m" / "checkpoint.pt", ev, 3)
-    assert set(r["detection"][0]["detectors"]) == {"autoencoder", "autoencoder_map", "stack", "pair"}
+    assert set(r["detection"][0]["detectors"]) == {"autoencoder", "autoencoder_map", "stack", "stack_blind", "pair"}
     assert r["detection"][0]["detectors"]["stack"]["false_alarm"] <= 0.1
-    assert set(r["denoising"]["rmse_mm"]) == {"autoencoder", "best_pair", "stack"}
+    assert set(r["denoising"]["rmse_mm"]) == {"autoencoder", "best_pair", "stack", "stack_blind"}
     assert r["denoising"]["rmse_mm"]["best_pair"] > 0
     # bigger events have bigger peaks
     assert r["magnitude"]["median_peak_m"][-1] > r["magnitude"]["median_peak_m"][0]

@@ -8,6 +8,10 @@ negative, the hypothetical step date stored in its truth.
   event, the one closest to the truth (RMSE): the best a one-pair analysis could pick.
 * **Plain stack**: the mean of all those pairs, ``mean(ts_post) - mean(ts_pre)`` (stacking, e.g.
   Sandwell & Price 1998; for independent per-date noise it divides its variance by ~N/4).
+* **Date-blind stack** (no truth used): the plain stack at the step date that maximises the likelihood-ratio
+  statistic ``k (N - k) / N * sum(D_k^2)`` of a step in white per-date noise (D_k: the referenced pre/post
+  mean difference at candidate date k; a CUSUM-type change-point test, e.g. Page 1954). It is the
+  stack a user would get without knowing the date, the fair classical counterpart of the auto-encoder.
 * **Shortest pair** (the detection baseline, no truth used to pick): the pair of the last pre-event and
   the first post-event acquisition, i.e. the interferogram a rapid-response analysis would form.
 """
@@ -57,3 +61,17 @@ def shortest_pair(series: np.ndarray, pre: np.ndarray, post: np.ndarray) -> np.n
         i, j = np.flatnonzero(pre[m])[-1], np.flatnonzero(post[m])[0]
         out[m] = series[m, j] - series[m, i]
     return referenced(out)
+
+
+def blind_stack(series: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``([M, H, W] referenced stack at the estimated step date, [M] that date index)`` (module docstring)."""
+    series = np.asarray(series, dtype=np.float64)
+    m, n = series.shape[:2]
+    c = np.cumsum(series, axis=1)
+    k = np.arange(1, n)
+    before = c[:, :-1]
+    bank = (c[:, -1:] - before) / (n - k)[None, :, None, None] - before / k[None, :, None, None]
+    bank = bank - bank.mean(axis=(-2, -1), keepdims=True)
+    stat = (k * (n - k) / n)[None, :] * (bank ** 2).sum(axis=(-2, -1))
+    best = np.argmax(stat, axis=1)
+    return bank[np.arange(m), best].astype(np.float32), best + 1

@@ -10,10 +10,12 @@ training or validation sample has (``evaldet-...``, ``evalrmse-...``), determini
   every larger grid peak is detected in >= ``detection_rate`` (90 %) of samples (``null``: not reached on
   the grid), plus the log-linear interpolation of the 90 % crossing. Detectors: "autoencoder", the
   detection head's score; "autoencoder_map", the peak of |smoothed| denoised map (the auto-encoder's
-  output read the way Rouet-Leduc et al. read theirs); "stack" and "pair": the peak of |Gaussian-smoothed (sigma 2 px)| plain stack / shortest spanning pair
+  output read the way Rouet-Leduc et al. read theirs); "stack_blind": the same on the date-blind stack
+  (:func:`~quakesar.timeseries.baselines.blind_stack`); "stack" and "pair": the peak of |Gaussian-smoothed (sigma 2 px)| plain stack / shortest spanning pair
   (:mod:`quakesar.timeseries.baselines`).
 * **Denoising RMSE** (mm) of the referenced cumulative deformation on signal-bearing series at one noise
-  level (peaks and kinds as in training): auto-encoder, best single pair (oracle pick), plain stack.
+  level (peaks and kinds as in training): auto-encoder, best single pair (oracle pick), plain stack
+  (true date), date-blind stack.
 * **Detectable magnitude** for shallow events (the Funning & Garcia 2019 question): faults of the
   catalog's shallow depths (``depth <= shallow_max_depth_km`` of the bundled catalog), random mechanism
   and pass, at each Mw of a grid; peak |LOS| on a 60 km square at 300 m around the epicentre (Okada). For
@@ -37,7 +39,7 @@ from scipy.ndimage import gaussian_filter
 from quakesar import convention, detectability
 from quakesar.rng import event_rng
 from quakesar.synthetic.mechanism import draw_fault
-from quakesar.timeseries.baselines import best_pair, event_masks, shortest_pair, stack_mean
+from quakesar.timeseries.baselines import best_pair, blind_stack, event_masks, shortest_pair, stack_mean
 from quakesar.timeseries.dataset import SeriesArrays, arrays_from_samples
 from quakesar.timeseries.settings import SeriesSettings
 from quakesar.timeseries.simulate import simulate_sample, tile_coordinates
@@ -100,6 +102,7 @@ def _detectors(net: torch.nn.Module, data: SeriesArrays, bs: int, device: torch.
     pred, score = predict_arrays(net, data.series, data.dem, bs, device)
     pre, post = event_masks(data.time_function, data.truth["event_index"])
     return {"autoencoder": score, "autoencoder_map": _peak_score(pred), "stack": _peak_score(stack_mean(data.series, pre, post)),
+            "stack_blind": _peak_score(blind_stack(data.series)[0]),
             "pair": _peak_score(shortest_pair(data.series, pre, post))}
 
 
@@ -149,7 +152,8 @@ def denoising_rmse(net: torch.nn.Module, settings: SeriesSettings, cfg: Mapping[
     pred, _ = predict_arrays(net, data.series, data.dem, int(cfg["batch_size"]), device)
     pre, post = event_masks(data.time_function, data.truth["event_index"])
     per = {"autoencoder": _rmse_mm(pred, truth), "best_pair": _rmse_mm(best_pair(data.series, pre, post, data.cumulative), truth),
-           "stack": _rmse_mm(stack_mean(data.series, pre, post), truth)}
+           "stack": _rmse_mm(stack_mean(data.series, pre, post), truth),
+           "stack_blind": _rmse_mm(blind_stack(data.series)[0], truth)}
     peaks = data.truth["peak_abs_los_m"]
     bins = [(0.0, 0.003), (0.003, 0.01), (0.01, 0.03), (0.03, math.inf)]
     out: dict[str, Any] = {"noise_std_m": sigma, "samples": len(data), "kinds": kinds,

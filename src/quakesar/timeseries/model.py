@@ -12,6 +12,9 @@ Where this model differs, and why (their exact layer configuration is not reprod
   default, for CPU speed: 33 ms per 64 x 64 x 11 sample and training step on one core), then
   the per-date features are stacked as channels: a fixed number of dates ``N`` per window (real stacks
   are cut into windows of N dates, :func:`quakesar.timeseries.predict.predict_stack`).
+* **Step-filter bank** (``step_features``): the pre/post mean difference for every candidate date
+  (:func:`step_bank`) as extra channels, so the network starts from the plain stack of each possible event
+  date instead of having to learn those averages (it is never told the date).
 * **U-Net skips** (Ronneberger et al. 2015) between the encoder and the decoder so the near-field of
   shallow events keeps its sharp gradients at 100 m pixels.
 * **Detection head** (issue 15): a logit from the bottleneck's global mean and max, trained with BCE on
@@ -39,6 +42,21 @@ def _double_conv(cin: int, cout: int) -> nn.Sequential:
                          nn.Conv2d(cout, cout, 3, padding=1), _norm(cout), nn.ReLU(inplace=True))
 
 
+def step_bank(series: torch.Tensor) -> torch.Tensor:
+    """``[B, N-1, H, W]``: for each candidate step date k = 1..N-1, ``mean(ts[k:]) - mean(ts[:k])``.
+
+    The least-squares step amplitude at date k under independent per-date noise, i.e. the plain stack of
+    :mod:`quakesar.timeseries.baselines` for every possible event date; computed from the input alone, so the
+    network starts from the stack without being told the date.
+    """
+    n = series.shape[1]
+    c = torch.cumsum(series, dim=1)
+    total = c[:, -1:]
+    k = torch.arange(1, n, device=series.device, dtype=series.dtype).view(1, -1, 1, 1)
+    before = c[:, :-1]
+    return (total - before) / (n - k) - before / k
+
+
 class SeriesAutoencoder(nn.Module):
     """``forward(x [B, 1, N, H, W], dem [B, 1, H, W]) -> (deformation [B, H, W], logit [B])``.
 
@@ -47,9 +65,10 @@ class SeriesAutoencoder(nn.Module):
     """
 
     def __init__(self, n_dates: int, temporal_channels: int = 4, channels: Sequence[int] = (16, 32, 64),
-                 temporal_layers: int = 1) -> None:
+                 temporal_layers: int = 1, step_features: bool = False) -> None:
         super().__init__()
         self.n_dates = int(n_dates)
+        self.step_features = bool(step_features)
         tc = int(temporal_channels)
         layers: list[nn.Module] = []
         for i in range(int(temporal_layers)):
@@ -57,7 +76,7 @@ class SeriesAutoencoder(nn.Module):
         self.temporal = nn.Sequential(*layers)
         chans = [int(c) for c in channels]
         self.down = nn.ModuleList()
-        cin = tc * self.n_dates + 1
+        cin = tc * self.n_dates + 1 + (self.n_dates - 1 if self.step_features else 0)
         for c in chans:
             self.down.append(_double_conv(cin, c))
             cin = c
@@ -71,7 +90,10 @@ class SeriesAutoencoder(nn.Module):
         if n != self.n_dates:
             raise ValueError(f"SeriesAutoencoder: expected {self.n_dates} dates, got {n}")
         f = self.temporal(x).reshape(b, -1, h, w)
-        f = torch.cat([f, dem], dim=1)
+        parts = [f, dem]
+        if self.step_features:
+            parts.append(step_bank(x[:, 0]))
+        f = torch.cat(parts, dim=1)
         skips = []
         for i, block in enumerate(self.down):
             if i:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 _DETECTORS = (("autoencoder", "auto-encoder score"), ("autoencoder_map", "auto-encoder map peak"),
-              ("stack", "plain stack"), ("pair", "single pair"))
+              ("stack", "plain stack (true date)"), ("stack_blind", "date-blind stack"), ("pair", "single pair (true date)"))
 
 
 def _mm(v: float | None) -> str:
@@ -48,7 +48,8 @@ def summary_markdown(eval_json_path: str | Path) -> str:
     d = r["denoising"]
     lines += ["", f"Denoising RMSE of the cumulative deformation map ({d['samples']} signal-bearing series, pair turbulence "
               f"std {1e3 * d['noise_std_m']:.0f} mm): auto-encoder **{d['rmse_mm']['autoencoder']:.2f} mm**, best single "
-              f"pair {d['rmse_mm']['best_pair']:.2f} mm, plain stack {d['rmse_mm']['stack']:.2f} mm.", ""]
+              f"pair {d['rmse_mm']['best_pair']:.2f} mm, plain stack {d['rmse_mm']['stack']:.2f} mm"
+              + (f", date-blind stack {d['rmse_mm']['stack_blind']:.2f} mm" if "stack_blind" in d["rmse_mm"] else "") + ".", ""]
     m = r["magnitude"]
     lines += [f"Shallow events (catalog depths <= {m['depths']['max_depth_km']:g} km, {m['depths']['catalog_events']} events, "
               f"median {m['depths']['median_km']:.1f} km) at pair turbulence std {1e3 * m['noise_std_m']:.0f} mm: "

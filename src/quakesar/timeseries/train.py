@@ -43,7 +43,8 @@ from quakesar.timeseries.tensors import model_input, model_target
 log = logging.getLogger("quakesar.timeseries.train")
 
 DEFAULTS: dict[str, Any] = {"epochs": 8, "batch_size": 32, "lr": 2e-3, "weight_decay": 1e-4, "det_weight": 0.5,
-                            "temporal_channels": 4, "temporal_layers": 1, "channels": [16, 32, 64], "device": "auto",
+                            "temporal_channels": 4, "temporal_layers": 1, "channels": [16, 32, 64], "step_features": True,
+                            "device": "auto",
                             "threads": 1}
 HISTORY_FIELDS = ("epoch", "lr", "train_loss", "train_mse", "train_bce", "val_loss", "val_mse", "val_bce", "best", "seconds")
 
@@ -76,7 +77,7 @@ def resolve_device(name: str) -> torch.device:
 def build_model(meta: Mapping[str, Any]) -> SeriesAutoencoder:
     """The model of a checkpoint's ``model`` metadata (n_dates, temporal_channels, temporal_layers, channels)."""
     return SeriesAutoencoder(int(meta["n_dates"]), int(meta["temporal_channels"]), tuple(meta["channels"]),
-                             int(meta["temporal_layers"]))
+                             int(meta["temporal_layers"]), bool(meta.get("step_features", False)))
 
 
 def load_checkpoint(path: str | Path, device: torch.device | str = "cpu") -> tuple[SeriesAutoencoder, dict[str, Any]]:
@@ -174,7 +175,8 @@ def fit(train_path: str | Path, val_path: str | Path, out_dir: str | Path, cfg: 
         raise ValueError(f"{val_path}: simulated with other settings than {train_path}")
     threshold = float(train.settings.label_threshold_m)
     meta = {"n_dates": train.settings.n_dates, "temporal_channels": int(cfg["temporal_channels"]),
-            "temporal_layers": int(cfg["temporal_layers"]), "channels": [int(c) for c in cfg["channels"]]}
+            "temporal_layers": int(cfg["temporal_layers"]), "channels": [int(c) for c in cfg["channels"]],
+            "step_features": bool(cfg["step_features"])}
     torch.manual_seed(derived_seed(seed, "ts/init"))
     net = build_model(meta).to(device)
     opt = torch.optim.AdamW(net.parameters(), lr=float(cfg["lr"]), weight_decay=float(cfg["weight_decay"]))
