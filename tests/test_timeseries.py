@@ -311,3 +311,16 @@ def test_series_verdict_interpolates_the_measured_limit():
     assert series_detectable(0.005, 0.01, ev) and not series_detectable(0.003, 0.01, ev)
     with pytest.raises(ValueError, match="no detector 'x'"):
         series_detection_limit(ev, 0.01, "x")
+
+
+def test_schema_defaults_are_the_code_defaults():
+    from quakesar.config import load_schema
+    from quakesar.timeseries.evaluate import EVAL_DEFAULTS
+    from quakesar.timeseries.train import DEFAULTS
+
+    props = load_schema()["properties"]["timeseries"]["properties"]
+    assert props["enabled"]["default"] is False
+    sim = {k: v["default"] for k, v in props["simulate"]["properties"].items()}
+    assert SeriesSettings.from_config(sim) == SeriesSettings()
+    assert {k: v["default"] for k, v in props["train"]["properties"].items()} == DEFAULTS
+    assert {k: v["default"] for k, v in props["evaluate"]["properties"].items()} == EVAL_DEFAULTS
