@@ -4,7 +4,7 @@ Run directory (``results/timeseries/model/``): ``checkpoint.pt`` (weights of the
 validation loss, the model's settings and the simulator settings it was trained for), ``last.pt`` (resume
 state), ``history.csv`` and ``train.json`` (summary).
 
-* **Loss**: ``MSE(deformation) + det_weight * BCE(score, label)``, the deformation in units of 1 cm on the
+* **Loss**: ``MSE(deformation) + det_weight * BCE(score, label)`` (``det_weight`` 1), the deformation in units of 1 cm on the
   referenced maps (:mod:`quakesar.timeseries.tensors`); label = peak |LOS| >= the label threshold.
 * **Seeds**: initial weights from ``derived_seed(seed, "ts/init")``; epoch ``e``'s order and augmentation
   (the 8 rotations/reflections of the square tile, one per batch: the atmosphere is isotropic and a
@@ -42,8 +42,8 @@ from quakesar.timeseries.tensors import model_input, model_target
 
 log = logging.getLogger("quakesar.timeseries.train")
 
-DEFAULTS: dict[str, Any] = {"epochs": 8, "batch_size": 32, "lr": 2e-3, "weight_decay": 1e-4, "det_weight": 0.5,
-                            "temporal_channels": 4, "temporal_layers": 1, "channels": [16, 32, 64], "step_features": True,
+DEFAULTS: dict[str, Any] = {"epochs": 8, "batch_size": 32, "lr": 4e-3, "weight_decay": 1e-4, "det_weight": 1.0,
+                            "temporal_channels": 4, "temporal_layers": 1, "channels": [16, 32, 64], "step_features": False,
                             "device": "auto",
                             "threads": 1}
 HISTORY_FIELDS = ("epoch", "lr", "train_loss", "train_mse", "train_bce", "val_loss", "val_mse", "val_bce", "best", "seconds")
