@@ -12,7 +12,7 @@ Where this model differs, and why (their exact layer configuration is not reprod
   default, for CPU speed: 33 ms per 64 x 64 x 11 sample and training step on one core), then
   the per-date features are stacked as channels: a fixed number of dates ``N`` per window (real stacks
   are cut into windows of N dates, :func:`quakesar.timeseries.predict.predict_stack`).
-* **Step-filter bank** (``step_features``): the pre/post mean difference for every candidate date
+* **Step-filter bank** (``step_features``, optional, off by default: no gain at 64 px, docs/timeseries.md): the pre/post mean difference for every candidate date
   (:func:`step_bank`) as extra channels, so the network starts from the plain stack of each possible event
   date instead of having to learn those averages (it is never told the date).
 * **U-Net skips** (Ronneberger et al. 2015) between the encoder and the decoder so the near-field of
