@@ -56,8 +56,8 @@ rule all:
     input:
         res("catalog/events.csv"),
         res("dataset/index.csv"),
+        TIMESERIES_TARGETS,
         TRAIN_TARGETS,
         ABLATION_TARGETS,
         REPORT_TARGETS,
-        TIMESERIES_TARGETS,
     default_target: True
