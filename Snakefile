@@ -46,12 +46,18 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/ablation.smk"
 include: "workflow/rules/report.smk"
 
+TIMESERIES_TARGETS = []
+if config["timeseries"]["enabled"]:  # the time-series auto-encoder stage (docs/timeseries.md)
+
+    include: "workflow/rules/timeseries.smk"
+
 
 rule all:
     """Everything: catalog, per-event data, dataset, trained models, ablation and report."""
     input:
         res("catalog/events.csv"),
         res("dataset/index.csv"),
+        TIMESERIES_TARGETS,
         TRAIN_TARGETS,
         ABLATION_TARGETS,
         REPORT_TARGETS,

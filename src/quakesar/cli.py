@@ -27,6 +27,7 @@ STAGE_CLIS = (
     "quakesar.patches.cli",
     "quakesar.dataset.cli",
     "quakesar.learning.cli",
+    "quakesar.timeseries.cli",
 )
 
 
