@@ -17,6 +17,9 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 gc.set_threshold(50_000, 20, 20)
 
 from quakesar.config import SCHEMA_PATH, prepare_config  # noqa: E402
+from snakemake.utils import min_version  # noqa: E402
+
+min_version("9.0")
 
 configfile: "config/config.yaml"
 
@@ -44,12 +47,11 @@ include: "workflow/rules/dataset.smk"
 include: "workflow/rules/trainingset.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/ablation.smk"
-include: "workflow/rules/report.smk"
-
 TIMESERIES_TARGETS = []
 if config["timeseries"]["enabled"]:  # the time-series auto-encoder stage (docs/timeseries.md)
-
     include: "workflow/rules/timeseries.smk"
+
+include: "workflow/rules/report.smk"
 
 
 rule all:

@@ -10,4 +10,5 @@ from quakesar.learning.report import build_report
 ablation = [Path(p) for p in snakemake.input.ablation]
 trainingset = [Path(p) for p in snakemake.input.trainingset]
 build_report([Path(p) for p in snakemake.input.metrics], ablation[0] if ablation else None, Path(snakemake.output.summary).parent,
-             dataset_summary=Path(snakemake.input.dataset), trainingset_summary=trainingset[0] if trainingset else None)
+             dataset_summary=Path(snakemake.input.dataset), trainingset_summary=trainingset[0] if trainingset else None,
+             extra_sections=[Path(p) for p in snakemake.input.extra])

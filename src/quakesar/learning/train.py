@@ -5,7 +5,7 @@ training-data tier; validation and test patches are the full pipeline's val and 
 all their patches. Each epoch draws every signal-bearing training patch and
 ``train.negatives_per_positive`` times as many others (:func:`quakesar.learning.data.epoch_items`).
 
-Loss (:mod:`quakesar.learning.tasks`): ``w_det BCE + w_epi smoothL1(uv) + w_mag (MSE + lambda MR)``, the
+Loss (:mod:`quakesar.learning.tasks`): ``w_det BCE + w_epi (L1(uv) + Laplace NLL of the scale) + w_mag (MSE + Gaussian NLL of the std + lambda MR)``, the
 last two on signal-bearing patches only, the ranking pairs between different events.
 
 Design:

@@ -23,8 +23,8 @@ Geometry (corners, centre, geodesic distance/bearing/offsets) comes from
 
 Storage: one HDF5 chunk per patch, ``compression`` none (the default), gzip (level 4 + shuffle) or
 lzf. Interferogram i/q are noise-like floats: gzip saves only ~20 % and costs most of the read
-time of a patch (a 2-worker DataLoader reads 514 patches/s uncompressed, 108 with gzip;
-benchmarks/results/dataloader.json), hence uncompressed by default.
+time of a patch (a 2-worker DataLoader read 514 patches/s uncompressed, 108 with gzip, when
+that benchmark existed; see docs/benchmarks.md), hence uncompressed by default.
 
 Re-running with unchanged inputs (event record fields, configuration, interferogram bytes,
 software version) leaves all outputs untouched: the HDF5 file stores a SHA-256 fingerprint

@@ -6,7 +6,7 @@ multilooks the interferogram, and then area-averages windows of thousands of pix
 ``size x size`` patch. At the patch's pixel spacing (about 0.9 km at the default reduction 8) the
 speckle has averaged into a small complex Gaussian noise of known variance, so the patches can be
 drawn directly from the same physics at a tiny fraction of the cost (issue 12: >= 10,000 training
-events in <= 30 min on 2 cores; measured in ``benchmarks/patchsim_scaling.py``).
+events in <= 30 min on 2 cores; measured in ``benchmarks/trainingset_scaling.py``).
 
 Shared with the full simulator (:mod:`quakesar.synthetic.scene`): the pair plan
 (:func:`~quakesar.synthetic.scene.plan_pair`: fault, pass, frame, dates, baseline, DEM, turbulent +
