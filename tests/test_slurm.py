@@ -68,7 +68,7 @@ def _targets(results: str) -> list[str]:
         return raw.split()
     return [
         f"{results}/dataset/index.csv",
-        f"{results}/models/magnitude/smallcnn/seed0/metrics.json",
+        f"{results}/models/gated/smallcnn/seed0/metrics.json",
     ]
 
 

@@ -26,7 +26,9 @@ FIRST = ("us7000df40", "us2000bmcg", "nn00725272")
 ADDED = "ci38457511"
 PER_EVENT_RULES = {"simulate", "interferogram", "patches"}
 AGGREGATE_RULES = {"catalog", "dataset", "trainingset_events", "trainingset_shard", "trainingset_index", "train", "train_set",
-                   "ablation", "report", "all"}
+                   "ablation", "report", "all",
+                   # the time-series stage evaluates on the catalog's events (its figures follow)
+                   "timeseries_evaluate", "timeseries_figures"}
 
 pytestmark = pytest.mark.slow
 

@@ -5,7 +5,7 @@ script_job(snakemake)  # logging, stderr and the traceback into the rule's log (
 
 from pathlib import Path
 
-from quakesar.learning.cli import parse_run_name
+from quakesar.learning.runs import parse_run_name
 from quakesar.learning.setmodel import train_set_run
 
 seed, _ = parse_run_name(snakemake.wildcards.run)
