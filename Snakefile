@@ -47,9 +47,13 @@ include: "workflow/rules/dataset.smk"
 include: "workflow/rules/trainingset.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/ablation.smk"
+# Optional stages: each adds its targets to `rule all` and its markdown summary to the report.
+REPORT_FRAGMENTS = []
 TIMESERIES_TARGETS = []
 if config["timeseries"]["enabled"]:  # the time-series auto-encoder stage (docs/timeseries.md)
     include: "workflow/rules/timeseries.smk"
+
+    REPORT_FRAGMENTS += [f for f in TIMESERIES_TARGETS if f.endswith("summary.md")]
 
 include: "workflow/rules/report.smk"
 

@@ -7,6 +7,7 @@ when the learning does not work), resume exactly, restart on changed data, and w
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import torch
 from learning_data import build
 from quakesar.dataset.augment import Dihedral
 from quakesar.geodesy import haversine_km, polar_to_latlon
-from quakesar.learning.data import InputNorm, augment_batch, epoch_items, model_input
+from quakesar.learning.data import InputNorm, augment_batch, data_fingerprint, epoch_items, model_input
 from quakesar.learning.event_level import Calibration, Intervals, conformal_quantile, geometric_median, patch_weights
 from quakesar.learning.evaluate import EVENT_COLUMNS
 from quakesar.learning.losses import pairwise_margin_ranking
@@ -222,3 +223,19 @@ def test_ablation_and_report(data, gated, tmp_path):
     text = summary.read_text()
     assert "Seed-pooled" in text and "detectable" in text and "Ranking ablation" in text and "Test-event answers" in text
     assert json.loads((out / "metrics.json").read_text())["estimator"] == "gated"
+
+
+def test_data_fingerprint_follows_content_not_file_times(tmp_path):
+    """The resume fingerprint (stored in checkpoint.pt and metrics.json) is the same for the same bytes
+    written at another time (a SLURM run equals a local one) and changes with one changed pixel byte."""
+    index, pixels = tmp_path / "index.csv", tmp_path / "p.h5"
+    index.write_text("path\n" + str(pixels) + "\n")
+    pixels.write_bytes(bytes(range(256)) * 64)
+    table = pd.DataFrame({"path": [str(pixels)]})
+    first = data_fingerprint([index], table)
+    os.utime(pixels, ns=(1, 1))
+    assert data_fingerprint([index], table) == first
+    raw = bytearray(pixels.read_bytes())
+    raw[1000] ^= 1
+    pixels.write_bytes(bytes(raw))
+    assert data_fingerprint([index], table) != first

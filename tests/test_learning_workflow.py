@@ -39,6 +39,7 @@ def res(p):
     return f"{{RESULTS}}/{{p}}"
 TRAININGSET = True
 TRAININGSET_INDEX = [res("trainingset/index.csv")]
+REPORT_FRAGMENTS = []
 include: {str(rules / 'common_learning.smk')!r}
 include: {str(rules / 'train.smk')!r}
 include: {str(rules / 'ablation.smk')!r}
@@ -72,7 +73,7 @@ def test_learning_rules_end_to_end(tmp_path):
     sf = snakefile(tmp_path / "Snakefile")
     cmd = [str(SNAKEMAKE), "-s", str(sf), "--directory", str(tmp_path), "--cores", "2", "--quiet", "rules"]
     dry = subprocess.run([*cmd, "-n"], capture_output=True, text=True)
-    assert dry.returncode == 0, dry.stderr[-3000:]
+    assert dry.returncode == 0, (dry.stdout + dry.stderr)[-3000:]
     run = subprocess.run(cmd, capture_output=True, text=True, timeout=400)
     assert run.returncode == 0, run.stderr[-3000:]
     r = tmp_path / "results"

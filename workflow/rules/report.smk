@@ -11,8 +11,8 @@ rule report:
         ablation=ABLATION_TARGETS,
         dataset=res("dataset/summary.json"),
         trainingset=[res("trainingset/summary.json")] if TRAININGSET else [],
-        # markdown fragments of the other evaluated stages, appended to summary.md as they are
-        extra=[f for f in TIMESERIES_TARGETS if f.endswith("summary.md")],
+        # markdown summaries of the optional stages (Snakefile), appended to summary.md as they are
+        extra=REPORT_FRAGMENTS,
     output:
         summary=report(res("report/summary.md"), caption="../report/summary.rst", category="Summary"),
         table=report(res("report/metrics.csv"), caption="../report/metrics.rst", category="Summary"),
