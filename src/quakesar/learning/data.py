@@ -101,14 +101,15 @@ def data_fingerprint(files: Iterable[str | Path], table: pd.DataFrame | None = N
     (new rows), re-tiled patches or a new training tier all start a fresh run (issue 17). Content, not
     modification times, so that the same data gives the same fingerprint (and byte-identical
     checkpoints) on another machine or under SLURM; hashing is ~1 GB/s, a second for the main config.
+    Only bytes enter it, never the (resolved, machine-dependent) paths: the index files name their
+    pixel files relative to themselves, so equal index bytes mean the same layout.
     """
     h = hashlib.sha256()
     for f in sorted(str(p) for p in files):
-        h.update(f.encode())
         _hash_file(h, f)
     if table is not None:
         for p in sorted(set(table["path"])):
-            h.update(f"{p}:{os.stat(p).st_size}:".encode())
+            h.update(f"{os.stat(p).st_size}:".encode())
             _hash_file(h, p)
     return h.hexdigest()
 
