@@ -15,6 +15,7 @@ from pathlib import Path
 from quakesar.learning.models import MODELS
 from quakesar.learning.runs import run_dir_name
 
+
 def _paths(args: argparse.Namespace, config: dict) -> tuple[Path, Path | None]:
     results = Path(config["results"])
     dataset = Path(args.dataset_dir) if args.dataset_dir else results / "dataset"
